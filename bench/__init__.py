@@ -1,0 +1,1 @@
+"""Benchmarks with their baselines, run on demand (`./dev bench [name]`), never in the test pass."""
