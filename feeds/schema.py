@@ -113,18 +113,47 @@ class AdapterResult:
 
     `frames` maps a canonical kind (keys of `SCHEMAS`) to its accepted rows; `rejected` holds
     the rows that broke a rule; `skipped` counts well-formed input the twin does not use
-    (for example AIS message types other than positions and static data), by reason.
-    Invariant checked by the tests: accepted items + rejected rows + skipped == items read.
+    (for example AIS message types other than positions and static data), by reason, in items.
+    Invariant checked by the tests: `items_accepted + rejected.height + sum(skipped) == items_read`
+    (see `accounting_holds`). For line-based feeds an item is one non-blank, non-comment line
+    and every rejected row is one such line.
     """
 
     frames: dict[str, pl.DataFrame]
     rejected: pl.DataFrame = field(default_factory=lambda: empty(REJECTED))
     skipped: dict[str, int] = field(default_factory=dict)
     items_read: int = 0
+    # Items (input lines for line-based feeds) that produced accepted rows. One item may give
+    # several rows (a CSV row gives a position and static data) and several items may give one
+    # row (the two sentences of an AIS type 5), so this differs from `accepted_count`.
+    items_accepted: int = 0
 
     @property
     def accepted_count(self) -> int:
+        """Accepted rows over all frames."""
         return sum(frame.height for frame in self.frames.values())
+
+    @property
+    def lines_read(self) -> int:
+        """Alias of `items_read` for line-based feeds (NMEA, CSV, JSON lines)."""
+        return self.items_read
+
+    @property
+    def lines_accepted(self) -> int:
+        """Alias of `items_accepted` for line-based feeds."""
+        return self.items_accepted
+
+    @property
+    def items_skipped(self) -> int:
+        """Items counted in `skipped`, over all reasons."""
+        return sum(self.skipped.values())
+
+    def accounting_holds(self) -> bool:
+        """The adapter invariant: every item read is accepted, rejected or skipped exactly once.
+
+        `items_accepted + rejected.height + items_skipped == items_read`.
+        """
+        return self.items_accepted + self.rejected.height + self.items_skipped == self.items_read
 
     def reasons(self) -> dict[str, int]:
         """Rejected rows counted by rule."""
