@@ -99,5 +99,8 @@ def read_customs(path: str | Path, fmt: str = "auto", progress: bool = False) ->
         schema=CUSTOMS_EVENT,
     )
     return AdapterResult(
-        frames={"customs_event": frame}, rejected=rejects.frame(), items_read=items_read
+        frames={"customs_event": frame},
+        rejected=rejects.frame(),
+        items_read=items_read,
+        items_accepted=frame.height,
     )

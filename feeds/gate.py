@@ -186,5 +186,8 @@ def read_gate(path: str | Path, fmt: str = "auto", progress: bool = False) -> Ad
         schema=GATE_EVENT,
     )
     return AdapterResult(
-        frames={"gate_event": frame}, rejected=rejects.frame(), items_read=items_read
+        frames={"gate_event": frame},
+        rejected=rejects.frame(),
+        items_read=items_read,
+        items_accepted=frame.height,
     )

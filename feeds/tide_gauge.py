@@ -177,7 +177,7 @@ def _read_tide_csv(path: Path, datum_offset_m: float, progress: bool) -> Adapter
         schema=TIDE_OBS,
     )
     return AdapterResult(frames={"tide_obs": frame}, rejected=rejects.frame(),
-                         items_read=items_read)
+                         items_read=items_read, items_accepted=frame.height)
 
 
 def _read_gesla(
@@ -240,7 +240,8 @@ def _read_gesla(
     rejects = (pl.concat(rejected).cast(REJECTED) if rejected  # type: ignore[arg-type]
                else pl.DataFrame(schema=REJECTED))
     return AdapterResult(frames={"tide_obs": accepted.select(list(TIDE_OBS))},
-                         rejected=rejects.select(list(REJECTED)), items_read=items.height)
+                         rejected=rejects.select(list(REJECTED)), items_read=items.height,
+                         items_accepted=accepted.height)
 
 
 def _classify_gesla(items: pl.DataFrame, null_value: float, offset_us: int) -> pl.DataFrame:
