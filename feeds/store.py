@@ -29,6 +29,7 @@ import os
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
@@ -36,7 +37,7 @@ from feeds.schema import REJECTED, SCHEMAS, conform
 
 DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 REJECTED_DIR = "rejected"
-_COMPRESSION = "zstd"
+_COMPRESSION: Final = "zstd"
 
 
 def _fsync_dir(directory: Path) -> None:
