@@ -1,0 +1,544 @@
+"""NMEA 0183 AIS (`!xxVDM` / `!xxVDO`) lines → canonical position and static frames.
+
+Accepted envelopes (feeds.md §1.1):
+- NMEA 4 tag block before the sentence, `\\c:1241544035,s:r003669945*4A\\!AIVDM,...`:
+  `c` is UNIX time in seconds (or milliseconds when > 1e11), `s` the receiving station,
+  `g:k-n-id` groups the fragments of one message. A tag block checksum, when given, is checked.
+- Gatehouse `$PGHP,1,yyyy,m,d,H,M,S,ms,...*hh` on the line before a sentence: its time is used
+  and the wrapper line is accounted together with the sentence it wraps.
+- USCG trailing fields after the checksum, `...*5D,s28089,d-103,T39.44,x147521,r08TPHI1,1242958962`:
+  the last field, when an integer, is the UNIX time in seconds; `r...` names the station.
+  Other text after the checksum (e.g. a literal `\\x0d\\x0a`) is ignored: the checksum vouches
+  for the sentence.
+Time of a message: tag block `c`, else USCG time, else `$PGHP` time, of its first fragment that
+has one; else the caller's `default_ts_utc`; else the message is rejected (`time.missing`).
+
+Fragments are reassembled per key: the tag-block group id when present, otherwise
+(station, talker, channel, sequence id, fragment count), so interleaved messages from different
+stations or channels do not mix. A fragment k > 1 must follow fragment k-1 of its key.
+
+Accounting, per input line (blank and `#` lines are not items): every item ends accepted,
+rejected (one `REJECTED` row naming the rule) or skipped (counted by reason, e.g. `type 4`).
+The lines of one message (its fragments and their `$PGHP` wrappers) share the message's fate.
+
+Rules: `nmea.malformed`, `nmea.checksum`, `nmea.tag_checksum`, `nmea.fragment_number`,
+`nmea.empty_payload`, `nmea.bad_payload`, `nmea.fill_bits`, `nmea.orphan_fragment`,
+`nmea.incomplete_fragment`, `nmea.orphan_wrapper`, `time.unparseable`, `time.missing`,
+`ais.unknown_type`, `ais.short_payload`, `ais.decode`, and the position rules of
+`feeds.ais.rules`. Skip reasons: `type N` for AIS types the twin does not use, and
+`sentence XXXXX` for other well-formed NMEA sentences (e.g. `$GPRMC`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from feeds.ais.bits import ARMOUR, MIN_BITS, bad_armour_count, position_fields, xor_checksum
+from feeds.ais.rules import ITEM, finish_positions, rejected_rows
+from feeds.ais.static import StaticInput, decode_static
+from feeds.schema import AIS_POSITION, AIS_STATIC, UTC_US, AdapterResult, empty
+
+SENTENCE = (
+    r"^(?:\\(?P<tag>[^\\]*)\\)?!(?P<body>(?P<talker>[A-Z0-9-]{2})VD[MO],"
+    r"(?P<count>[0-9]),(?P<num>[0-9]),(?P<seq>[0-9]?),(?P<chan>[^,*!\\]*),"
+    r"(?P<payload>[^,*!\\]*),(?P<fill>[0-9]))\*(?P<cs>[0-9A-Fa-f]{2})(?P<rest>.*)$"
+)
+WRAPPER = (
+    r"^\$(?P<body>PGHP,1,(?P<y>[0-9]{4}),(?P<mo>[0-9]{1,2}),(?P<d>[0-9]{1,2}),"
+    r"(?P<h>[0-9]{1,2}),(?P<mi>[0-9]{1,2}),(?P<s>[0-9]{1,2}),(?P<ms>[0-9]{1,3}),"
+    r"[^,*]*,[^,*]*,(?P<site>[^,*]*)(?:,[^*]*)?)\*(?P<cs>[0-9A-Fa-f]{2})$"
+)
+OTHER = r"^[!$](?P<body>(?P<name>[A-Z0-9]{3,8})(?:,[^*]*)?)\*(?P<cs>[0-9A-Fa-f]{2})$"
+TAG = r"^(?P<content>[^*]*)(?:\*(?P<tcs>[0-9A-Fa-f]{2}))?$"
+
+POSITION_TYPES = (1, 2, 3, 18)
+STATIC_TYPES = (5, 19, 24)
+# Fragments still waiting for their next part are carried into the next batch only when they
+# arrived within this many items of the batch end; older ones are incomplete.
+CARRY_WINDOW = 200
+# `c:` values above this are milliseconds (1e11 s is the year 5138, 1e11 ms is 1973).
+MS_THRESHOLD = 100_000_000_000
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ACCEPTED, REJECTED_, SKIPPED, CARRIED = 1, 2, 3, 4
+
+
+def _to_us(ts: datetime | None) -> int | None:
+    if ts is None:
+        return None
+    if ts.tzinfo is None:
+        raise ValueError(f"default_ts_utc must be timezone-aware (UTC), got naive {ts!r}")
+    return (ts - EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass
+class _Outcome:
+    """Decisions taken on owner items during one batch."""
+
+    n: int
+    state: npt.NDArray[np.int8] = field(init=False)
+    owner: npt.NDArray[np.int64] = field(init=False)
+    reasons: list[pl.DataFrame] = field(default_factory=list)
+    skips: list[pl.DataFrame] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.state = np.zeros(self.n, dtype=np.int8)
+        self.owner = np.arange(self.n, dtype=np.int64)
+
+    def reject(self, frame: pl.DataFrame) -> None:
+        """`frame` has `_item`, `rule`, `detail`; the items are owners."""
+        if frame.height:
+            self.state[frame[ITEM].to_numpy()] = REJECTED_
+            self.reasons.append(frame.select(pl.col(ITEM).cast(pl.Int64), "rule", "detail"))
+
+    def reject_list(self, rows: list[tuple[int, str, str]]) -> None:
+        if rows:
+            items, rules, details = zip(*rows, strict=True)
+            self.reject(pl.DataFrame({ITEM: list(items), "rule": rules, "detail": details}))
+
+    def skip(self, items: npt.ArrayLike, reasons: pl.Series | str) -> None:
+        idx = np.asarray(items, dtype=np.int64)
+        if idx.size:
+            self.state[idx] = SKIPPED
+            self.skips.append(pl.DataFrame({ITEM: idx, "reason": reasons}))
+
+    def accept(self, items: npt.ArrayLike) -> None:
+        self.state[np.asarray(items, dtype=np.int64)] = ACCEPTED
+
+
+class NmeaDecoder:
+    """Stateful NMEA AIS decoder for a stream cut into batches of lines.
+
+    `feed(lines)` decodes a batch; fragments and `$PGHP` wrappers whose message has not ended
+    by the batch end are carried to the next `feed` (and accounted there); `flush()` rejects
+    whatever is still waiting. Each returned `AdapterResult` satisfies the accounting invariant
+    for the items it resolves (`items_read` counts those, carried items excluded).
+    """
+
+    def __init__(self, source: str = "<stream>", default_ts_utc: datetime | None = None) -> None:
+        self.source = source
+        self.default_us = _to_us(default_ts_utc)
+        self._carry = pl.DataFrame(schema={"line": pl.Int64(), "raw": pl.String()})
+        self._pos_frames: list[pl.DataFrame] = []
+        self._static_frames: list[pl.DataFrame] = []
+
+    @property
+    def pending_lines(self) -> int:
+        """Lines held back for the next batch (unfinished multi-sentence messages)."""
+        return self._carry.height
+
+    def feed(self, lines: Iterable[str], first_line_no: int = 1) -> AdapterResult:
+        """Decode one batch; `first_line_no` is the 1-based source line of `lines[0]`."""
+        raw = pl.Series("raw", list(lines), dtype=pl.String)
+        frame = pl.DataFrame({"raw": raw}).with_columns(
+            (pl.int_range(pl.len(), dtype=pl.Int64) + first_line_no).alias("line"),
+            pl.col("raw").str.strip_chars_end("\r\n"),
+        )
+        text = pl.col("raw").str.strip_chars()
+        items = frame.filter((text.str.len_bytes() > 0) & ~text.str.starts_with("#"))
+        items = pl.concat([self._carry, items.select("line", "raw")])
+        return self._decode(items, final=False)
+
+    def flush(self) -> AdapterResult:
+        """Resolve everything still carried (as incomplete fragments or orphan wrappers)."""
+        items, self._carry = self._carry, self._carry.clear()
+        return self._decode(items, final=True)
+
+    # -- one batch -------------------------------------------------------------------------
+
+    def _decode(self, items: pl.DataFrame, final: bool) -> AdapterResult:
+        items = items.with_row_index(ITEM).with_columns(pl.col(ITEM).cast(pl.Int64))
+        n = items.height
+        out = _Outcome(n)
+        # Trailing blanks are not part of a sentence (seen after real checksums).
+        clean = pl.col("raw").str.strip_chars_end(" \t\r\n")
+        parsed = items.select(ITEM, "line", clean.str.extract_groups(SENTENCE).alias("m"))
+        parsed = parsed.unnest("m")
+        is_sentence = parsed["body"].is_not_null().to_numpy()
+        sentences = parsed.filter(pl.col("body").is_not_null())
+        others = items.filter(~pl.Series(is_sentence))
+        wrappers = self._wrappers(others, out)
+        self._others(others.filter(~pl.col(ITEM).is_in(wrappers[ITEM].implode())), out)
+        sentences = self._check_sentences(sentences, out)
+        sentences = self._pair_wrappers(sentences, wrappers, is_sentence, n, final, out)
+        singles, multis = self._assemble(sentences, n, final, out)
+        self._messages(singles, multis, out)
+        return self._result(items, out)
+
+    def _wrappers(self, others: pl.DataFrame, out: _Outcome) -> pl.DataFrame:
+        """Parse `$PGHP` lines; reject the broken ones; return the valid ones with their time."""
+        cand = others.filter(pl.col("raw").str.starts_with("$PGHP"))
+        parsed = cand.select(
+            ITEM, "raw", pl.col("raw").str.strip_chars_end(" \t").str.extract_groups(WRAPPER)
+            .alias("m")
+        ).unnest("m")
+        schema = {ITEM: pl.Int64(), "w_us": pl.Int64(), "w_site": pl.String()}
+        if parsed.height == 0:
+            return pl.DataFrame(schema=schema)
+        matched = parsed.filter(pl.col("body").is_not_null())
+        out.reject(
+            parsed.filter(pl.col("body").is_null()).select(
+                ITEM, rule=pl.lit("nmea.malformed"),
+                detail=pl.lit("$PGHP line does not have the Gatehouse layout"),
+            )
+        )
+        calc = xor_checksum(matched["body"])
+        given = matched["cs"].str.to_integer(base=16).to_numpy()
+        matched = matched.with_columns(_calc=pl.Series(calc.astype(np.int64)))
+        bad = matched.filter(pl.Series(calc != given))
+        out.reject(bad.select(ITEM, rule=pl.lit("nmea.checksum"), detail=_cs_detail()))
+        good = matched.filter(pl.Series(calc == given))
+        stamp = pl.concat_str(
+            "y", pl.lit("-"), pl.col("mo").str.zfill(2), pl.lit("-"), pl.col("d").str.zfill(2),
+            pl.lit(" "), pl.col("h").str.zfill(2), pl.lit(":"), pl.col("mi").str.zfill(2),
+            pl.lit(":"), pl.col("s").str.zfill(2), pl.lit("."), pl.col("ms").str.zfill(3),
+        )
+        good = good.with_columns(
+            stamp.str.to_datetime("%Y-%m-%d %H:%M:%S%.3f", time_unit="us", strict=False)
+            .cast(pl.Int64).alias("w_us"), stamp.alias("_stamp"),
+        )
+        out.reject(
+            good.filter(pl.col("w_us").is_null()).select(
+                ITEM, rule=pl.lit("time.unparseable"),
+                detail=pl.concat_str(pl.lit("$PGHP time "), "_stamp", pl.lit(" is not a date")),
+            )
+        )
+        return good.filter(pl.col("w_us").is_not_null()).select(
+            ITEM, "w_us", pl.col("site").alias("w_site")
+        )
+
+    def _others(self, others: pl.DataFrame, out: _Outcome) -> None:
+        """Lines that are not AIS sentences nor wrappers: other NMEA sentences or garbage."""
+        if others.height == 0:
+            return
+        parsed = others.select(
+            ITEM, pl.col("raw").str.strip_chars_end(" \t").str.extract_groups(OTHER).alias("m")
+        ).unnest("m")
+        nmea = parsed.filter(pl.col("body").is_not_null())
+        calc = xor_checksum(nmea["body"])
+        ok = calc == nmea["cs"].str.to_integer(base=16).to_numpy()
+        good = nmea.filter(pl.Series(ok))
+        out.skip(good[ITEM].to_numpy(), ("sentence " + good["name"]).alias("reason"))
+        out.reject(
+            nmea.filter(pl.Series(~ok)).select(
+                ITEM, rule=pl.lit("nmea.checksum"),
+                detail=pl.lit("checksum of a non-AIS NMEA sentence does not match"),
+            )
+        )
+        out.reject(
+            parsed.filter(pl.col("body").is_null()).select(
+                ITEM, rule=pl.lit("nmea.malformed"),
+                detail=pl.lit("not an NMEA AIVDM/AIVDO sentence"),
+            )
+        )
+
+    def _check_sentences(self, s: pl.DataFrame, out: _Outcome) -> pl.DataFrame:
+        """Line-level rules on parsed sentences; returns the good ones with time and station."""
+        calc = xor_checksum(s["body"])
+        has_tag = s["tag"].is_not_null()
+        tag = s["tag"].fill_null("")
+        tag_parts = tag.str.extract_groups(TAG)
+        tag_calc = xor_checksum(tag_parts.struct.field("content").fill_null(""))
+        tag_given = tag_parts.struct.field("tcs").str.to_integer(base=16, strict=False)
+        s = s.with_columns(
+            _calc=pl.Series(calc.astype(np.int64)),
+            _given=pl.col("cs").str.to_integer(base=16),
+            _tag_ok=(~has_tag | tag_given.is_null() | (tag_given == pl.Series(tag_calc)))
+            & (tag_parts.struct.field("content").is_not_null() | ~has_tag),
+            _c=tag.str.extract(r"(?:^|,)c:([^,*]*)", 1),
+            _tag_s=tag.str.extract(r"(?:^|,)s:([^,*]*)", 1),
+            group=tag.str.extract(r"(?:^|,)g:[0-9]+-[0-9]+-([^,*]*)", 1),
+            _bad_chars=pl.Series(bad_armour_count(s["payload"])),
+            count=pl.col("count").cast(pl.Int64),
+            num=pl.col("num").cast(pl.Int64),
+            fill=pl.col("fill").cast(pl.Int64),
+        )
+        c_s = pl.col("_c").cast(pl.Float64, strict=False)
+        rest = pl.col("rest")
+        uscg = rest.str.starts_with(",")
+        uscg_time = rest.str.extract(r",([0-9]{1,12})$", 1).cast(pl.Int64, strict=False)
+        s = s.with_columns(
+            _c_us=pl.when(c_s >= MS_THRESHOLD).then(c_s * 1_000).otherwise(c_s * 1_000_000)
+            .round(0).cast(pl.Int64, strict=False),
+            _uscg_us=pl.when(uscg).then(uscg_time * 1_000_000),
+            _uscg_r=pl.when(uscg).then(rest.str.extract(r",r([^,]*)", 1)),
+        )
+        rule = (
+            pl.when(pl.col("_calc") != pl.col("_given"))
+            .then(_why("nmea.checksum", _cs_detail()))
+            .when(~pl.col("_tag_ok"))
+            .then(_why("nmea.tag_checksum", pl.concat_str(pl.lit("tag block \\"), "tag",
+                                                          pl.lit("\\ checksum does not match"))))
+            .when(pl.col("_c").is_not_null() & pl.col("_c_us").is_null())
+            .then(_why("time.unparseable", pl.concat_str(pl.lit("tag block c:"), "_c",
+                                                         pl.lit(" is not a UNIX time"))))
+            .when((pl.col("count") < 1) | (pl.col("num") < 1) | (pl.col("num") > pl.col("count")))
+            .then(_why("nmea.fragment_number", pl.concat_str(
+                pl.lit("fragment "), pl.col("num").cast(pl.String), pl.lit(" of "),
+                pl.col("count").cast(pl.String))))
+            .when(pl.col("payload").str.len_bytes() == 0)
+            .then(_why("nmea.empty_payload", pl.lit("payload field is empty")))
+            .when(pl.col("_bad_chars") > 0)
+            .then(_why("nmea.bad_payload", pl.concat_str(
+                pl.lit("payload "), "payload", pl.lit(" has characters outside the 6-bit armour"))))
+            .when(pl.col("fill") > 5)
+            .then(_why("nmea.fill_bits", pl.concat_str(
+                pl.lit("fill bits "), pl.col("fill").cast(pl.String), pl.lit(" not in 0..5"))))
+            .otherwise(None)
+            .alias("_why")
+        )
+        s = s.with_columns(rule)
+        bad = s.filter(pl.col("_why").is_not_null())
+        out.reject(bad.select(ITEM, pl.col("_why").struct.field("rule"),
+                              pl.col("_why").struct.field("detail")))
+        return s.filter(pl.col("_why").is_null()).select(
+            ITEM, "line", "talker", "count", "num", "seq", "chan", "payload", "fill", "body", "cs",
+            pl.coalesce("_c_us", "_uscg_us").alias("ts_us"),
+            pl.coalesce("_tag_s", "_uscg_r").alias("station"), "group",
+        )
+
+    def _pair_wrappers(
+        self, s: pl.DataFrame, wrappers: pl.DataFrame, is_sentence: npt.NDArray[np.bool_],
+        n: int, final: bool, out: _Outcome,
+    ) -> pl.DataFrame:
+        """Give each sentence the time/site of a valid `$PGHP` on the item just before it."""
+        if wrappers.height == 0:
+            return s
+        w_items = wrappers[ITEM].to_numpy()
+        nxt = w_items + 1
+        followed = np.zeros(w_items.size, dtype=bool)
+        inside = nxt < n
+        followed[inside] = is_sentence[nxt[inside]]
+        good_sentence = np.zeros(n + 1, dtype=bool)
+        good_sentence[s[ITEM].to_numpy()] = True
+        paired = followed & good_sentence[np.minimum(nxt, n)]
+        # A wrapper whose sentence was rejected shares that sentence's rejection.
+        shares = followed & ~paired
+        out.owner[w_items[shares]] = nxt[shares]
+        at_end = (nxt >= n) & (not final)
+        out.state[w_items[at_end]] = CARRIED
+        lonely = ~followed & ~at_end
+        out.reject(
+            pl.DataFrame({ITEM: w_items[lonely]}).with_columns(
+                rule=pl.lit("nmea.orphan_wrapper"),
+                detail=pl.lit("$PGHP wrapper not followed by an AIS sentence"),
+            )
+        )
+        link = pl.DataFrame({"_w": w_items[paired], ITEM: nxt[paired]})
+        link = link.join(wrappers.rename({ITEM: "_w"}), on="_w")
+        out.owner[link["_w"].to_numpy()] = link[ITEM].to_numpy()
+        s = s.join(link, on=ITEM, how="left")
+        return s.with_columns(
+            pl.coalesce("ts_us", "w_us").alias("ts_us"),
+            pl.coalesce("station", "w_site").alias("station"),
+        ).drop("_w", "w_us", "w_site")
+
+    def _assemble(
+        self, s: pl.DataFrame, n: int, final: bool, out: _Outcome
+    ) -> tuple[pl.DataFrame, list[dict[str, object]]]:
+        """Split singles from fragments and reassemble the fragments in item order."""
+        singles = s.filter(pl.col("count") == 1)
+        frags = s.filter(pl.col("count") > 1).sort(ITEM)
+        pending: dict[tuple[object, ...], list[dict[str, object]]] = {}
+        done: list[dict[str, object]] = []
+        errors: list[tuple[int, str, str]] = []
+
+        def drop(key: tuple[object, ...], why: str) -> None:
+            for row in pending.pop(key):
+                errors.append((int(row[ITEM]), "nmea.incomplete_fragment",  # type: ignore[call-overload]
+                               f"fragment {row['num']} of {row['count']} (seq '{row['seq']}', "
+                               f"channel '{row['chan']}') {why}"))
+
+        for row in frags.iter_rows(named=True):
+            group = row["group"]
+            key: tuple[object, ...] = (
+                ("g", group) if group
+                else (row["station"] or "", row["talker"], row["chan"], row["seq"], row["count"])
+            )
+            if row["num"] == 1:
+                if key in pending:
+                    drop(key, "was followed by a new message before its next fragment")
+                pending[key] = [row]
+            else:
+                chain = pending.get(key)
+                if chain is None or chain[-1]["num"] != row["num"] - 1:
+                    if chain is not None:
+                        drop(key, f"was followed by fragment {row['num']} instead of the next")
+                    errors.append((row[ITEM], "nmea.orphan_fragment",
+                                   f"fragment {row['num']} of {row['count']} (seq '{row['seq']}', "
+                                   f"channel '{row['chan']}') without fragment {row['num'] - 1}"))
+                    continue
+                chain.append(row)
+            chain = pending[key]
+            if len(chain) == chain[0]["count"]:
+                done.append(
+                    {
+                        ITEM: chain[0][ITEM],
+                        "members": [r[ITEM] for r in chain],
+                        "payload": "".join(str(r["payload"]) for r in chain),
+                        "fill": chain[-1]["fill"],
+                        "ts_us": next((r["ts_us"] for r in chain if r["ts_us"] is not None),
+                                      None),
+                        "sentences": tuple(f"!{r['body']}*{r['cs']}" for r in chain),
+                    }
+                )
+                del pending[key]
+        for key, chain in list(pending.items()):
+            if final or chain[-1][ITEM] < n - CARRY_WINDOW:
+                drop(key, "never got its remaining fragments")
+            else:
+                out.state[[r[ITEM] for r in chain]] = CARRIED  # type: ignore[index]
+        out.reject_list(errors)
+        return singles, done
+
+    def _messages(
+        self, singles: pl.DataFrame, multis: list[dict[str, object]], out: _Outcome
+    ) -> None:
+        """Route whole messages by type: vectorised positions, pyais statics, counted skips."""
+        for message in multis:
+            members = np.asarray(message["members"], dtype=np.int64)
+            out.owner[members] = members[0]
+        # The fragments of a message travel as one newline-joined string (only statics use it).
+        msgs = singles.select(
+            ITEM, "payload", "fill", "ts_us",
+            pl.concat_str(pl.lit("!"), "body", pl.lit("*"), "cs").alias("sentences"),
+        )
+        if multis:
+            extra = pl.DataFrame(
+                {
+                    ITEM: [m[ITEM] for m in multis],
+                    "payload": [m["payload"] for m in multis],
+                    "fill": [m["fill"] for m in multis],
+                    "ts_us": [m["ts_us"] for m in multis],
+                    "sentences": ["\n".join(m["sentences"]) for m in multis],  # type: ignore[arg-type]
+                },
+                schema=msgs.schema,
+            )
+            msgs = pl.concat([msgs, extra])
+        if self.default_us is not None:
+            msgs = msgs.with_columns(pl.col("ts_us").fill_null(self.default_us))
+        first = msgs["payload"].str.slice(0, 1).cast(pl.Binary).to_numpy()
+        kinds = (
+            ARMOUR[np.frombuffer(b"".join(first), dtype=np.uint8)].astype(np.int64)
+            if len(first) else np.zeros(0, dtype=np.int64)
+        )
+        msgs = msgs.with_columns(msg_type=pl.Series(kinds, dtype=pl.Int64))
+        no_time = msgs.filter(pl.col("ts_us").is_null())
+        out.reject(no_time.select(
+            ITEM, rule=pl.lit("time.missing"),
+            detail=pl.lit("no tag block, USCG or $PGHP time and no default_ts_utc given"),
+        ))
+        msgs = msgs.filter(pl.col("ts_us").is_not_null())
+        t = pl.col("msg_type")
+        unknown = msgs.filter((t < 1) | (t > 27))
+        out.reject(unknown.select(ITEM, rule=pl.lit("ais.unknown_type"), detail=pl.concat_str(
+            pl.lit("message type "), t.cast(pl.String), pl.lit(" does not exist"))))
+        other = msgs.filter((t >= 1) & (t <= 27) & ~t.is_in(POSITION_TYPES + STATIC_TYPES))
+        out.skip(other[ITEM].to_numpy(), ("type " + other["msg_type"].cast(pl.String)))
+        self._positions(msgs.filter(t.is_in(POSITION_TYPES)), out)
+        self._statics(msgs.filter(t.is_in(STATIC_TYPES)), out)
+
+    def _positions(self, msgs: pl.DataFrame, out: _Outcome) -> None:
+        fields = position_fields(msgs["payload"], msgs["fill"].to_numpy())
+        raw = pl.concat([msgs.select(ITEM, "ts_us"), fields], how="horizontal")
+        need = pl.col("msg_type").replace_strict(MIN_BITS, return_dtype=pl.Int64)
+        short = raw.filter(pl.col("n_bits") < need)
+        out.reject(short.select(ITEM, rule=pl.lit("ais.short_payload"), detail=pl.concat_str(
+            pl.lit("type "), pl.col("msg_type").cast(pl.String), pl.lit(" payload has "),
+            pl.col("n_bits").cast(pl.String), pl.lit(" bits, needs "), need.cast(pl.String))))
+        raw = raw.filter(pl.col("n_bits") >= need).with_columns(
+            pl.col("ts_us").cast(pl.Datetime("us")).dt.replace_time_zone("UTC").alias("ts_utc")
+        )
+        good, bad = finish_positions(raw, self.source)
+        out.reject(bad)
+        out.accept(good[ITEM].to_numpy())
+        self._pos_frames.append(good)
+
+    def _statics(self, msgs: pl.DataFrame, out: _Outcome) -> None:
+        inputs = [
+            StaticInput(item=row[0], sentences=tuple(row[1].split("\n")), ts_us=row[2])
+            for row in msgs.select(ITEM, "sentences", "ts_us").iter_rows()
+        ]
+        good, errors = decode_static(inputs)
+        out.reject_list(errors)
+        out.accept(good[ITEM].to_numpy())
+        self._static_frames.append(good)
+
+    def _result(self, items: pl.DataFrame, out: _Outcome) -> AdapterResult:
+        """Propagate owners' fates to every item and build the result; stash the carried."""
+        state = out.state[out.owner]
+        carried = state == CARRIED
+        self._carry = items.filter(pl.Series(carried)).select("line", "raw")
+        own = pl.DataFrame({ITEM: np.arange(out.n, dtype=np.int64), "_owner": out.owner})
+        reasons = [
+            own.join(r.rename({ITEM: "_owner"}), on="_owner").drop("_owner")
+            for r in out.reasons
+        ]
+        skipped: Counter[str] = Counter()
+        for piece in out.skips:
+            counted = own.join(piece.rename({ITEM: "_owner"}), on="_owner")
+            skipped.update(dict(counted.group_by("reason").len().iter_rows()))
+        # Rows leave in input order (single and reassembled messages were decoded apart).
+        positions = [f.sort(ITEM).drop(ITEM) for f in self._pos_frames]
+        statics = [f.sort(ITEM).drop(ITEM) for f in self._static_frames]
+        self._pos_frames, self._static_frames = [], []
+        unresolved = int((state == 0).sum())
+        if unresolved:
+            raise AssertionError(f"NMEA decoder left {unresolved} lines unaccounted (a bug)")
+        return AdapterResult(
+            frames={
+                "ais_position": pl.concat(positions) if positions else empty(AIS_POSITION),
+                "ais_static": pl.concat(statics) if statics else empty(AIS_STATIC),
+            },
+            rejected=rejected_rows(items, reasons, self.source),
+            skipped=dict(sorted(skipped.items())),
+            items_read=int(out.n - carried.sum()),
+            items_accepted=int((state == ACCEPTED).sum()),
+        )
+
+
+
+def _why(rule: str, detail: pl.Expr) -> pl.Expr:
+    return pl.struct(rule=pl.lit(rule), detail=detail)
+
+
+def _cs_detail() -> pl.Expr:
+    return pl.concat_str(
+        pl.lit("checksum *"), pl.col("cs"), pl.lit(" but the sentence gives "),
+        pl.col("_calc").map_elements(lambda v: f"{v:02X}", return_dtype=pl.String),
+    )
+
+
+def parse_lines(
+    lines: Iterable[str], source: str, default_ts_utc: datetime | None, first_line_no: int
+) -> AdapterResult:
+    """One-shot decode of a finite batch (see `feeds.ais.parse_nmea_lines`)."""
+    decoder = NmeaDecoder(source, default_ts_utc)
+    head = decoder.feed(lines, first_line_no)
+    tail = decoder.flush()
+    return merge_results([head, tail])
+
+
+def merge_results(results: list[AdapterResult]) -> AdapterResult:
+    """Concatenate adapter results of consecutive batches of one source."""
+    skipped: Counter[str] = Counter()
+    for r in results:
+        skipped.update(r.skipped)
+    kinds = ("ais_position", "ais_static")
+    return AdapterResult(
+        frames={k: pl.concat([r.frames[k] for r in results]) for k in kinds},
+        rejected=pl.concat([r.rejected for r in results]).sort("line", maintain_order=True),
+        skipped=dict(sorted(skipped.items())),
+        items_read=sum(r.items_read for r in results),
+        items_accepted=sum(r.items_accepted for r in results),
+    )
+
+
+__all__ = ["UTC_US", "NmeaDecoder", "merge_results", "parse_lines"]
