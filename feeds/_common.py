@@ -338,8 +338,15 @@ def sniff_csv_or_jsonl(lines: list[Line], path: Path, required: list[str]) -> st
         return "jsonl"
     if "," in first:
         names = [name.strip().lower() for name in next(csv.reader([first]))]
-        if all(name in names for name in required):
+        missing = [name for name in required if name not in names]
+        if not missing:
             return "csv"
+        if sum(name.isidentifier() for name in names) * 2 >= len(names):
+            # Mostly identifier-like names: a CSV header, just not of this kind.
+            raise FeedReadError(
+                f"{path}: CSV header lacks required column(s) {', '.join(missing)} "
+                f"(found {', '.join(names)})"
+            )
     raise FeedReadError(
         f"{path}: unknown format: first line {first[:60]!r} is neither a JSON object nor a CSV "
         f"header with {', '.join(required)}"
