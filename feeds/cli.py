@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tomllib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,12 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from feeds._common import FeedReadError, head_lines
+from feeds._common import FeedReadError, RowError, head_lines, parse_ts_utc
 from feeds.schema import AdapterResult
 
 KINDS = ("ais", "gate", "customs", "tide")
 FORMATS: dict[str, tuple[str, ...]] = {
-    "ais": ("auto", "nmea", "marinecadastre", "dma", "aisstream"),
+    "ais": ("auto", "nmea", "marinecadastre", "dma", "aisstream", "csv"),
     "gate": ("auto", "csv", "jsonl"),
     "customs": ("auto", "csv", "jsonl"),
     "tide": ("auto", "gesla", "csv"),
@@ -64,10 +63,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format", dest="fmt", default="auto", choices=ALL_FORMATS,
         help="input format (default: auto, sniffed per file); ais: nmea, marinecadastre, dma, "
-             "aisstream; gate/customs: csv, jsonl; tide: gesla, csv",
+             "aisstream, csv (with --map); gate/customs: csv, jsonl; tide: gesla, csv",
     )
     parser.add_argument("--map", type=Path, metavar="MAPPING.toml",
                         help="column mapping for AIS CSV files with other column names (ais only)")
+    parser.add_argument(
+        "--default-ts-utc", metavar="TIMESTAMP",
+        help="ais only: ISO 8601 time with offset stamped on NMEA messages that carry no time "
+             "of their own (otherwise they are rejected as time.missing)",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="DIR",
                         help="history store directory (created if missing)")
     parser.add_argument("--json", action="store_true",
@@ -125,7 +129,7 @@ def _sniff(kind: str, path: Path) -> str:
         try:
             return str(sniff_ais_format(path))
         except AisFormatError as exc:
-            raise IngestError(f"{path}: {exc}") from exc
+            raise IngestError(str(exc)) from exc
     except FeedReadError as exc:
         raise IngestError(str(exc)) from exc
 
@@ -146,7 +150,7 @@ def _check(kind: str, fmt: str, path: Path) -> str:
 
 
 def _reader(
-    kind: str, mapping: dict[str, Any] | None
+    kind: str, mapping: Path | None, default_ts_utc: datetime | None
 ) -> Callable[[Path, str, bool], AdapterResult]:
     """The adapter call for `kind`: (path, format, progress) → AdapterResult."""
     if kind == "gate":
@@ -165,9 +169,12 @@ def _reader(
 
     def read(path: Path, fmt: str, progress: bool) -> AdapterResult:
         try:
-            result: AdapterResult = read_ais(path, fmt=fmt, mapping=mapping, progress=progress)
+            result: AdapterResult = read_ais(
+                path, fmt=fmt, mapping=mapping, default_ts_utc=default_ts_utc, progress=progress
+            )
         except ais_format_error as exc:
-            raise IngestError(f"{path}: {exc}") from exc
+            # AisFormatError messages already start with the file name.
+            raise IngestError(str(exc)) from exc
         return result
 
     return read
@@ -197,41 +204,47 @@ def _read_one(
         raise IngestError(f"{path}: {exc}") from exc
 
 
-def _load_mapping(kind: str, path: Path | None) -> dict[str, Any] | None:
+def _check_mapping(kind: str, path: Path | None) -> None:
+    """`--map` is for AIS only and must name a file; the AIS adapter validates its content."""
     if path is None:
-        return None
+        return
     if kind != "ais":
         raise UsageError(f"--map applies to --kind ais only, not {kind}")
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise IngestError(f"{path}: mapping file not found") from None
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise IngestError(f"{path}: mapping is not a readable TOML file ({exc})") from exc
+    if not path.is_file():
+        raise IngestError(f"{path}: mapping file not found")
 
 
 def ingest(
     files: list[Path], kind: str, fmt: str, out: Path, mapping_path: Path | None = None,
     progress: bool = True, now_utc: datetime | None = None,
+    default_ts_utc: datetime | None = None,
 ) -> tuple[list[FileReport], list[str]]:
     """Check, read and store `files`; returns per-file reports and the error messages.
 
     `now_utc` is the ingest time stamped on rejected rows (default: the wall clock, read here at
-    the command boundary). When any file fails the up-front check nothing is written.
+    the command boundary). `mapping_path` and `default_ts_utc` are passed to the AIS adapter.
+    When any file fails the up-front check nothing is written. Raises `UsageError` for options
+    that do not fit the kind, `IngestError` for a missing mapping file.
     """
     if fmt not in FORMATS[kind]:
         raise UsageError(
             f"--format {fmt} does not apply to --kind {kind} "
             f"(use one of {', '.join(FORMATS[kind])})"
         )
-    mapping = _load_mapping(kind, mapping_path)
+    _check_mapping(kind, mapping_path)
+    if default_ts_utc is not None and kind != "ais":
+        raise UsageError(f"--default-ts-utc applies to --kind ais only, not {kind}")
     stamp = now_utc or datetime.now(UTC)
     reports = [FileReport(path) for path in files]
     errors: list[str] = []
     for report in reports:
         try:
             report.fmt = _check(kind, fmt, report.path)
+            if kind == "ais" and report.fmt == "csv" and mapping_path is None:
+                raise IngestError(
+                    f"{report.path}: an AIS CSV that is neither MarineCadastre nor DMA needs "
+                    "--map MAPPING.toml naming its columns"
+                )
         except IngestError as exc:
             report.error = str(exc)
             errors.append(str(exc))
@@ -240,7 +253,7 @@ def ingest(
 
     from feeds.store import write_frame, write_rejected
 
-    reader = _reader(kind, mapping)
+    reader = _reader(kind, mapping_path, default_ts_utc)
     for report in reports:
         assert report.fmt is not None  # set by the check above for every file
         big = report.path.stat().st_size >= PROGRESS_MIN_BYTES
@@ -301,11 +314,22 @@ def _print_text(summary: dict[str, Any]) -> None:
     )
 
 
+def _parse_default_ts(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_ts_utc(text, "--default-ts-utc", "cli")
+    except RowError as exc:
+        raise UsageError(exc.detail) from exc
+
+
 def run(args: argparse.Namespace) -> int:
     """Run `twin ingest`; returns 0 when every file was read (rows may be rejected), 1 otherwise."""
     try:
+        default_ts_utc = _parse_default_ts(args.default_ts_utc)
         reports, errors = ingest(
-            args.files, args.kind, args.fmt, args.out, args.map, progress=not args.quiet
+            args.files, args.kind, args.fmt, args.out, args.map, progress=not args.quiet,
+            default_ts_utc=default_ts_utc,
         )
     except IngestError as exc:
         print(f"twin ingest: error: {exc}", file=sys.stderr)
