@@ -21,6 +21,9 @@ ARMOUR = np.full(256, 255, dtype=np.uint8)
 ARMOUR[48:88] = np.arange(0, 40, dtype=np.uint8)
 ARMOUR[96:120] = np.arange(40, 64, dtype=np.uint8)
 
+# Message type of each armour character (the first payload character is the type).
+ARMOUR_CODES = {chr(c): int(ARMOUR[c]) for c in range(256) if ARMOUR[c] != 255}
+
 # Position reports need 168 bits = 28 armoured characters.
 POSITION_CHARS = 28
 # Fields the twin reads must lie inside the payload actually sent: up to the true heading.
@@ -66,12 +69,9 @@ def xor_checksum(series: pl.Series) -> npt.NDArray[np.int16]:
     return out
 
 
-def bad_armour_count(series: pl.Series) -> I64:
-    """How many characters of each string are not valid 6-bit armour characters."""
-    data, offsets = string_buffers(series)
-    bad = np.zeros(data.size + 1, dtype=np.int64)
-    bad[1:] = np.cumsum(ARMOUR[data] == 255)
-    return bad[offsets[1:]] - bad[offsets[:-1]]
+def bad_armour(series: pl.Series) -> pl.Series:
+    """Whether each string holds a character outside the 6-bit armour alphabet."""
+    return series.str.contains(r"[^0-W`-w]")
 
 
 def sixbit_matrix(series: pl.Series, width: int) -> U8:

@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from feeds.ais.bits import ARMOUR, MIN_BITS, bad_armour_count, position_fields, xor_checksum
+from feeds.ais.bits import ARMOUR_CODES, MIN_BITS, bad_armour, position_fields, xor_checksum
 from feeds.ais.rules import ITEM, finish_positions, rejected_rows
 from feeds.ais.static import StaticInput, decode_static
 from feeds.schema import AIS_POSITION, AIS_STATIC, UTC_US, AdapterResult, empty
@@ -165,7 +165,7 @@ class NmeaDecoder:
         sentences = parsed.filter(pl.col("body").is_not_null())
         others = items.filter(~pl.Series(is_sentence))
         wrappers = self._wrappers(others, out)
-        self._others(others.filter(~pl.col(ITEM).is_in(wrappers[ITEM].implode())), out)
+        self._others(others.filter(~pl.col("raw").str.starts_with("$PGHP")), out)
         sentences = self._check_sentences(sentences, out)
         sentences = self._pair_wrappers(sentences, wrappers, is_sentence, n, final, out)
         singles, multis = self._assemble(sentences, n, final, out)
@@ -255,7 +255,7 @@ class NmeaDecoder:
             _c=tag.str.extract(r"(?:^|,)c:([^,*]*)", 1),
             _tag_s=tag.str.extract(r"(?:^|,)s:([^,*]*)", 1),
             group=tag.str.extract(r"(?:^|,)g:[0-9]+-[0-9]+-([^,*]*)", 1),
-            _bad_chars=pl.Series(bad_armour_count(s["payload"])),
+            _bad_chars=bad_armour(s["payload"]),
             count=pl.col("count").cast(pl.Int64),
             num=pl.col("num").cast(pl.Int64),
             fill=pl.col("fill").cast(pl.Int64),
@@ -285,7 +285,7 @@ class NmeaDecoder:
                 pl.col("count").cast(pl.String))))
             .when(pl.col("payload").str.len_bytes() == 0)
             .then(_why("nmea.empty_payload", pl.lit("payload field is empty")))
-            .when(pl.col("_bad_chars") > 0)
+            .when(pl.col("_bad_chars"))
             .then(_why("nmea.bad_payload", pl.concat_str(
                 pl.lit("payload "), "payload", pl.lit(" has characters outside the 6-bit armour"))))
             .when(pl.col("fill") > 5)
@@ -424,12 +424,10 @@ class NmeaDecoder:
             msgs = pl.concat([msgs, extra])
         if self.default_us is not None:
             msgs = msgs.with_columns(pl.col("ts_us").fill_null(self.default_us))
-        first = msgs["payload"].str.slice(0, 1).cast(pl.Binary).to_numpy()
-        kinds = (
-            ARMOUR[np.frombuffer(b"".join(first), dtype=np.uint8)].astype(np.int64)
-            if len(first) else np.zeros(0, dtype=np.int64)
+        msgs = msgs.with_columns(
+            msg_type=pl.col("payload").str.head(1)
+            .replace_strict(ARMOUR_CODES, default=-1, return_dtype=pl.Int64)
         )
-        msgs = msgs.with_columns(msg_type=pl.Series(kinds, dtype=pl.Int64))
         no_time = msgs.filter(pl.col("ts_us").is_null())
         out.reject(no_time.select(
             ITEM, rule=pl.lit("time.missing"),
@@ -473,6 +471,9 @@ class NmeaDecoder:
 
     def _result(self, items: pl.DataFrame, out: _Outcome) -> AdapterResult:
         """Propagate owners' fates to every item and build the result; stash the carried."""
+        # A wrapper points at its sentence, which may point at its message's first fragment.
+        while not np.array_equal(out.owner[out.owner], out.owner):
+            out.owner = out.owner[out.owner]
         state = out.state[out.owner]
         carried = state == CARRIED
         self._carry = items.filter(pl.Series(carried)).select("line", "raw")

@@ -76,7 +76,7 @@ def _scan(path: Path, separator: str = ",") -> pl.LazyFrame:
     try:
         return pl.scan_csv(
             path, separator=separator, infer_schema=False, truncate_ragged_lines=True,
-            encoding="utf8-lossy", missing_utf8_is_empty_string=False,
+            encoding="utf8-lossy",
         )
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise AisFormatError(f"{path}: cannot read as CSV: {exc}") from exc
