@@ -208,10 +208,10 @@ def parse_ts_utc(value: Any, field_name: str, prefix: str) -> datetime:
             "(add Z or +08:00)",
         )
     try:
-        parsed = datetime.fromisoformat(text.replace(",", "."))
-    except ValueError:
+        return datetime.fromisoformat(text.replace(",", ".")).astimezone(UTC)
+    except (ValueError, OverflowError):
+        # OverflowError: an offset that pushes year 1 or 9999 out of range.
         raise RowError(f"{prefix}.ts", f"{field_name} {value!r} is not a valid date-time") from None
-    return parsed.astimezone(UTC)
 
 
 def enum_value(value: Any, allowed: list[str], field_name: str, rule: str) -> str:
@@ -227,7 +227,9 @@ def enum_value(value: Any, allowed: list[str], field_name: str, rule: str) -> st
 
 def required_text(value: Any, field_name: str, rule: str, max_len: int = 64) -> str:
     """A non-empty identifier without inner whitespace, at most `max_len` characters."""
-    if not isinstance(value, str) or not value.strip():
+    if value is not None and not isinstance(value, str):
+        raise RowError(rule, f"{field_name} must be a string, got {value!r}")
+    if value is None or not value.strip():
         raise RowError(rule, f"{field_name} is required, got {value!r}")
     text = value.strip()
     if len(text) > max_len or any(ch.isspace() for ch in text) or not text.isprintable():

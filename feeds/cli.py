@@ -255,10 +255,13 @@ def ingest(
 
     reader = _reader(kind, mapping_path, default_ts_utc)
     for report in reports:
-        assert report.fmt is not None  # set by the check above for every file
-        big = report.path.stat().st_size >= PROGRESS_MIN_BYTES
         try:
-            result = _read_one(reader, report.path, report.fmt, progress and big)
+            big = report.path.stat().st_size >= PROGRESS_MIN_BYTES
+            result = _read_one(reader, report.path, report.fmt or fmt, progress and big)
+        except OSError as exc:
+            report.error = f"{report.path}: cannot be read ({exc.strerror or exc})"
+            errors.append(report.error)
+            continue
         except IngestError as exc:
             report.error = str(exc)
             errors.append(str(exc))

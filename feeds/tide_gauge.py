@@ -200,6 +200,8 @@ def _read_gesla(
         raise FeedReadError(
             f"{path}: GESLA header lacks '# TIME ZONE HOURS'; local times are not guessed"
         )
+    if abs(tz_hours) > 14:
+        raise FeedReadError(f"{path}: TIME ZONE HOURS {tz_hours} is outside -14..14")
     null_value = _header_number(header, "NULL VALUE", path)
     null_value = DEFAULT_NULL_VALUE if null_value is None else null_value
     station = station_id or header.site_code or header.site_name or path.stem

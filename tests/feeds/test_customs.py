@@ -88,6 +88,16 @@ def test_each_rule(tmp_path: Path, line: str, rule: str) -> None:
     assert result.rejected["rule"].to_list() == [rule]
 
 
+def test_json_number_where_text_is_expected_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"ts": "2026-11-27T07:05:41Z", "declaration_id": 671620261000004512, '
+                    '"mode": "sea", "stage": "lodged"}\n', encoding="utf-8")
+    result = read_customs(path)
+    assert result.rejected.select("rule", "detail").row(0) == (
+        "customs.declaration_id", "declaration_id must be a string, got 671620261000004512"
+    )
+
+
 def test_enums_are_case_insensitive(tmp_path: Path) -> None:
     result = read_customs(_csv(tmp_path, "2026-11-27T07:05:41+08:00,D1,,Rail,RELEASED, Yellow "))
     assert result.frames["customs_event"].select("mode", "stage", "channel").row(0) == (

@@ -92,6 +92,8 @@ def test_jsonl_example_gives_the_same_rows_as_the_csv() -> None:
         ("2026-11-27 08:02:11,G1,1,in,V1,,,accepted,", "gate.ts_no_offset",
          "'2026-11-27 08:02:11'"),
         ("27/11/2026 08:02,G1,1,in,V1,,,accepted,", "gate.ts", "'27/11/2026 08:02'"),
+        # +08:00 would move year 1 before 0001-01-01 UTC: out of range, rejected, not raised.
+        ("0001-01-01T00:00:00+08:00,G1,1,in,V1,,,accepted,", "gate.ts", "not a valid date-time"),
         ("2026-11-27T08:02:11Z,,1,in,V1,,,accepted,", "gate.gate_id", "gate_id is required"),
         ("2026-11-27T08:02:11Z,G1,0,in,V1,,,accepted,", "gate.lane", "lane '0' is outside 1-255"),
         ("2026-11-27T08:02:11Z,G1,2a,in,V1,,,accepted,", "gate.lane", "'2a'"),
