@@ -130,3 +130,16 @@ def test_garbage_lines_never_raise_and_every_item_is_counted(lines: list[str]) -
             assert result.items_read == sum(1 for line in lines if line.strip())
             assert result.accounting_holds()
             assert result.frames["customs_event"].schema == pl.Schema(CUSTOMS_EVENT)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_either_read_or_refused_with_feed_read_error(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "customs.jsonl"
+        path.write_bytes(data)
+        try:
+            result = read_customs(path, fmt="jsonl")
+        except FeedReadError:
+            return
+        assert result.accounting_holds()

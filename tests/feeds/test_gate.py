@@ -202,3 +202,16 @@ def test_garbage_lines_never_raise_and_every_item_is_counted(lines: list[str]) -
             assert result.items_read == sum(1 for line in lines if line.strip())
             assert result.accounting_holds()
             assert result.frames["gate_event"].schema == pl.Schema(GATE_EVENT)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_arbitrary_bytes_either_read_or_refused_with_feed_read_error(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gate.csv"
+        path.write_bytes(HEADER.encode() + b"\n" + data)
+        try:
+            result = read_gate(path)
+        except FeedReadError:
+            return
+        assert result.accounting_holds()

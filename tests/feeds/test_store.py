@@ -183,3 +183,21 @@ def test_write_part_names_are_unique_and_complete(tmp_path: Path) -> None:
     first, second = write_part(frame, tmp_path), write_part(frame, tmp_path)
     assert first != second
     assert pl.read_parquet(first).equals(frame) and pl.read_parquet(second).equals(frame)
+
+
+def test_two_processes_appending_to_one_store_keep_every_row(tmp_path: Path) -> None:
+    twin = Path(sys.executable).parent / "twin"
+    gesla = DATA / "zhanjiang-zjg-chn-example.gesla"
+    runs = [
+        subprocess.Popen(
+            [str(twin), "ingest", str(gesla), "--kind", "tide", "--out", str(tmp_path), "--quiet"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    assert [run.wait(timeout=60) for run in runs] == [0, 0]
+    # 11 accepted observations per run; both runs' parts survive side by side.
+    back = read_history(tmp_path, "tide_obs").collect()
+    assert back.height == 22
+    assert back.group_by("ts_utc").len()["len"].unique().to_list() == [2]
+    assert len(_visible_parts(tmp_path / "tide_obs")) == 4  # 2 runs x 2 UTC days
