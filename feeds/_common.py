@@ -128,8 +128,8 @@ def head_lines(path: Path, nbytes: int = 65536) -> list[Line]:
 def check_text(path: Path, sample: bytes) -> None:
     """Raise `FeedReadError` if `sample` (the start of `path`) does not look like text.
 
-    Text here means: no NUL byte, at most 10 % other control characters, and valid UTF-8 apart from
-    a multi-byte character cut by the end of the sample.
+    Text here means: no NUL byte and at most 10 % other control characters. Invalid UTF-8 is
+    not refused here: a stray Latin-1 byte costs its own line (rule `*.encoding`), not the file.
     """
     if not sample:
         return
@@ -139,12 +139,6 @@ def check_text(path: Path, sample: bytes) -> None:
     if control / len(sample) > _MAX_CONTROL_FRACTION:
         raise FeedReadError(f"{path}: binary data ({control} control bytes in the first "
                             f"{len(sample)}), not a text feed file")
-    try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 3:
-            raise FeedReadError(
-                f"{path}: not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
 def progress_iter(items: Iterable[T], path: Path, enabled: bool, total: int) -> Iterable[T]:

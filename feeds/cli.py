@@ -123,9 +123,7 @@ def _sniff(kind: str, path: Path) -> str:
 
             return sniff_tide_format(path)
         AisFormatError, sniff_ais_format = _ais_api()[:2]
-        if not path.is_file():
-            raise IngestError(f"{path}: no such file" if not path.exists()
-                              else f"{path}: not a regular file")
+        head_lines(path)  # the same "missing / directory / binary" messages as other kinds
         try:
             return str(sniff_ais_format(path))
         except AisFormatError as exc:
