@@ -216,3 +216,17 @@ def test_real_command_ingests_ais_nmea(tmp_path: Path) -> None:
     assert stored.sort("mmsi", "lat").equals(
         expected.frames["ais_position"].sort("mmsi", "lat"))
     assert stored["ts_utc"].unique().to_list() == [datetime(2026, 11, 27, tzinfo=UTC)]
+
+
+def test_ais_unreadable_files_fail_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "capture.bin"
+    binary.write_bytes(bytes(range(256)) * 4)
+    missing = tmp_path / "missing.nmea"
+    code, report, err = _run(capsys, str(binary), str(missing), "--kind", "ais",
+                             "--out", str(tmp_path / "store"))
+    assert code == 1
+    assert f"{binary}: binary data" in err and f"{missing}: no such file" in err
+    assert [f["error"] is not None for f in report["files"]] == [True, True]
+    assert not (tmp_path / "store").exists()
