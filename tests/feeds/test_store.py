@@ -201,3 +201,18 @@ def test_two_processes_appending_to_one_store_keep_every_row(tmp_path: Path) -> 
     assert back.height == 22
     assert back.group_by("ts_utc").len()["len"].unique().to_list() == [2]
     assert len(_visible_parts(tmp_path / "tide_obs")) == 4  # 2 runs x 2 UTC days
+
+
+def test_rows_without_time_go_to_the_default_partition_and_read_back(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {"ts_utc": [None, datetime(2026, 11, 28, tzinfo=UTC)], "station_id": ["A", "B"],
+         "level_m": [1.0, 2.0]},
+        schema=TIDE_OBS,
+    )
+    written = write_frame(tmp_path, "tide_obs", frame)
+    assert [p.parent.name for p in written] == ["date=2026-11-28",
+                                                "date=__HIVE_DEFAULT_PARTITION__"]
+    back = read_history(tmp_path, "tide_obs").collect().sort("station_id")
+    assert back.equals(frame)
+    assert read_history(tmp_path, "tide_obs", date(2026, 11, 1)).collect()["station_id"].to_list() \
+        == ["B"]
