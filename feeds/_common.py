@@ -64,6 +64,24 @@ class Line:
     raw: str
 
 
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of `path` (at most `limit`), checked to look like text.
+
+    Raises `FeedReadError` naming the file when it is missing, a directory, unreadable or binary.
+    """
+    try:
+        with path.open("rb") as handle:
+            data = handle.read() if limit is None else handle.read(limit)
+    except FileNotFoundError:
+        raise FeedReadError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FeedReadError(f"{path}: is a directory, not a feed file") from None
+    except OSError as exc:
+        raise FeedReadError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    check_text(path, data[:_SNIFF_BYTES])
+    return data
+
+
 def read_lines(path: Path) -> list[Line]:
     """All lines of `path` (without their line ending), decoded one by one as UTF-8.
 
@@ -71,15 +89,7 @@ def read_lines(path: Path) -> list[Line]:
     `text=None` and a `raw` with the bad bytes escaped, so the caller can reject just that line.
     Raises `FeedReadError` if the file is missing, unreadable or looks binary.
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise FeedReadError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FeedReadError(f"{path}: is a directory, not a feed file") from None
-    except OSError as exc:
-        raise FeedReadError(f"{path}: cannot be read ({exc.strerror})") from exc
-    check_text(path, data[:_SNIFF_BYTES])
+    data = read_bytes(path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     chunks = data.split(b"\n")
@@ -104,16 +114,7 @@ def head_lines(path: Path, nbytes: int = 65536) -> list[Line]:
 
     Raises `FeedReadError` like `read_lines`.
     """
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(nbytes + 1)
-    except FileNotFoundError:
-        raise FeedReadError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FeedReadError(f"{path}: is a directory, not a feed file") from None
-    except OSError as exc:
-        raise FeedReadError(f"{path}: cannot be read ({exc.strerror})") from exc
-    check_text(path, data[:_SNIFF_BYTES])
+    data = read_bytes(path, nbytes + 1)
     if len(data) > nbytes:
         data = data[: data.rfind(b"\n") + 1] if b"\n" in data[:nbytes] else data[:nbytes]
     if data.startswith(b"\xef\xbb\xbf"):

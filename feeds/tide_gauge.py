@@ -25,10 +25,10 @@ import polars as pl
 from feeds._common import (
     FeedReadError,
     RowError,
-    check_text,
     head_lines,
     is_blank,
     parse_ts_utc,
+    read_bytes,
     read_records,
     required_text,
     sniff_csv_or_jsonl,
@@ -183,11 +183,7 @@ def _read_tide_csv(path: Path, datum_offset_m: float, progress: bool) -> Adapter
 def _read_gesla(
     path: Path, station_id: str | None, datum_offset_m: float, progress: bool
 ) -> AdapterResult:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FeedReadError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    check_text(path, data[:8192])
+    data = read_bytes(path)
     # Decoding with replacement keeps one bad byte to its line: that line fails the pattern.
     text = data.decode("utf-8-sig", errors="replace")
     lines = text.split("\n")
