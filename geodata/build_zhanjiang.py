@@ -292,6 +292,10 @@ def build_zones(channel: list[dict[str, Any]], berths: list[dict[str, Any]],
                                "kind": "gate_complex", "members": [g["id"] for g in members],
                                "source": "gates + 250 m (estimate)", "confidence": "estimate"},
                               _ll(area)))
+    limit = shapely.box(*F.PORT_LIMIT_BOX)
+    zones.append(_feature({"id": "Z-PORT-LIMIT", "name_zh": "湛江港港界", "name_en": "Port limits",
+                           "kind": "port_limit", "members": [],
+                           "source": F.PORT_LIMIT_SOURCE, "confidence": "estimate"}, limit))
     return zones
 
 

@@ -47,6 +47,12 @@ SHOAL_B_SEGMENT = {  # S1 (official): Q4-2025 survey, shallowest spot in the B s
 }
 
 
+# Harbour water limits (S9): outer limit at the SW corner of Naozhou Island, 20°52′42″N; waters reach
+# north to 21°21′00″N. East/west bounds are not published: east just beyond K0, west past Donghai.
+PORT_LIMIT_BOX = (110.15, 20.0 + 52 / 60 + 42 / 3600, 110.98, 21.35)
+PORT_LIMIT_SOURCE = ("S9: south limit 20°52′42″N, north limit 21°21′00″N; east (beyond K0) and west "
+                     "bounds estimate")
+
 # ---- berths ----------------------------------------------------------------------------------
 
 
