@@ -143,3 +143,10 @@ def test_arbitrary_bytes_either_read_or_refused_with_feed_read_error(data: bytes
         except FeedReadError:
             return
         assert result.accounting_holds()
+
+
+def test_documented_example_is_the_fixture() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "formats" / "customs.md").read_text(
+        encoding="utf-8")
+    block = doc.split("```csv\n", 1)[1].split("```", 1)[0]
+    assert block == (DATA / "customs_example.csv").read_text(encoding="utf-8")

@@ -149,3 +149,11 @@ def test_arbitrary_bytes_either_read_or_refused_with_feed_read_error(data: bytes
         except FeedReadError:
             return
         assert result.accounting_holds()
+
+
+def test_documented_examples_are_the_fixtures() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "formats" / "tide.md").read_text(encoding="utf-8")
+    gesla_block = doc.split("```text\n", 1)[1].split("```", 1)[0]
+    csv_block = doc.split("```csv\n", 1)[1].split("```", 1)[0]
+    assert gesla_block == GESLA.read_text(encoding="utf-8")
+    assert csv_block == (DATA / "tide_example.csv").read_text(encoding="utf-8")
