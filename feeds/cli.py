@@ -230,6 +230,8 @@ def ingest(
             f"(use one of {', '.join(FORMATS[kind])})"
         )
     _check_mapping(kind, mapping_path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
     if default_ts_utc is not None and kind != "ais":
         raise UsageError(f"--default-ts-utc applies to --kind ais only, not {kind}")
     stamp = now_utc or datetime.now(UTC)
@@ -265,9 +267,15 @@ def ingest(
             errors.append(str(exc))
             continue
         report.result = result
-        for frame_kind, frame in result.frames.items():
-            report.written += write_frame(out, frame_kind, frame)
-        report.written += write_rejected(out, kind, result.rejected, stamp)
+        try:
+            for frame_kind, frame in result.frames.items():
+                report.written += write_frame(out, frame_kind, frame)
+            report.written += write_rejected(out, kind, result.rejected, stamp)
+        except OSError as exc:
+            # Parts already written stay (each is complete); the failure is reported.
+            report.error = f"{out}: cannot write the history store ({exc.strerror or exc})"
+            errors.append(report.error)
+            break
     return reports, errors
 
 

@@ -230,3 +230,31 @@ def test_ais_unreadable_files_fail_naming_them(
     assert f"{binary}: binary data" in err and f"{missing}: no such file" in err
     assert [f["error"] is not None for f in report["files"]] == [True, True]
     assert not (tmp_path / "store").exists()
+
+
+def test_store_write_failure_is_reported_not_raised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import feeds.store
+
+    def full(frame: pl.DataFrame, directory: Path) -> Path:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(feeds.store, "write_part", full)
+    code, report, err = _run(capsys, str(DATA / "tide_example.csv"), "--kind", "tide",
+                             "--out", str(tmp_path))
+    assert code == 1
+    assert f"{tmp_path}: cannot write the history store (No space left on device)" in err
+    assert report["ok"] is False
+
+
+def test_out_that_is_a_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "file"
+    target.write_text("x")
+    assert main(["ingest", str(DATA / "tide_example.csv"), "--kind", "tide",
+                 "--out", str(target)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
