@@ -1,15 +1,17 @@
 """`twin ingest`: read feed files into the history store (feeds.store).
 
     twin ingest FILE... --kind ais|gate|customs|tide [--format FMT] [--map MAPPING.toml]
-                --out DIR [--json] [--quiet]
+                [--default-ts-utc TIMESTAMP] --out DIR [--json] [--quiet]
 
 Every file is checked first (exists, is text, has a recognisable format); if any cannot be read,
 nothing is written, the reasons go to stderr (and into the JSON report) and the exit code is 1.
 Otherwise each file is parsed, its accepted rows appended to `DIR/<kind>/date=.../` and its
 rejected rows to `DIR/rejected/<feed>/date=.../`, and the exit code is 0 even when rows were
 rejected: rejected rows are data about the feed, not a failure of the command. A file that
-fails mid-way after passing the check is reported, the others are still ingested, and the exit
-code is 1.
+fails mid-way after passing the check, or a store write that fails, is reported, the others are
+still ingested, and the exit code is 1. Options that do not fit together (a format of another
+kind, `--map` for a non-AIS kind, a naive `--default-ts-utc`, `--out` naming a file) exit 2.
+Files of 1 MiB or more get a tqdm progress bar on stderr unless `--quiet`.
 
 `--json` prints exactly one JSON object on stdout:
     {"kind", "out", "ok", "items_read", "accepted", "rejected", "skipped", "rows",
