@@ -26,6 +26,7 @@ from twin.ukc import UkcRule, Vessel
 from twin.windows import (
     RoutePoint,
     critical_point,
+    iso_utc,
     max_sailing_draught_m,
     to_s129_plan,
     transit_windows,
@@ -64,7 +65,7 @@ def _utc(text: str) -> np.datetime64:
 
 
 def _iso(t: np.datetime64 | None) -> str | None:
-    return None if t is None else str(np.datetime_as_string(np.datetime64(t, "s"))) + "Z"
+    return None if t is None else iso_utc(t)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

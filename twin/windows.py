@@ -267,8 +267,10 @@ def max_sailing_draught_m(points: Sequence[RoutePoint], vessel: Vessel, tide: Ti
     return lo
 
 
-def _iso(t: np.datetime64) -> str:
-    return str(np.datetime_as_string(np.datetime64(t, "s"), unit="s")) + "Z"
+def iso_utc(t: np.datetime64) -> str:
+    """UTC ISO 8601 to the nearest second (truncation would print 00:59:59 for 3599.9999 s)."""
+    rounded = (np.datetime64(t, "ns") + np.timedelta64(500, "ms")).astype("datetime64[s]")
+    return str(np.datetime_as_string(rounded, unit="s")) + "Z"
 
 
 def to_s129_plan(result: TransitWindows, points: Sequence[RoutePoint], vessel: Vessel, *,
@@ -292,18 +294,18 @@ def to_s129_plan(result: TransitWindows, points: Sequence[RoutePoint], vessel: V
         if p.lat is not None and p.lon is not None:
             cp["position"] = {"lat": round(p.lat, 6), "lon": round(p.lon, 6)}
         if departure is not None:
-            passing = np.datetime64(departure, "ns") + np.timedelta64(int(tau * 1e9), "ns")
-            cp["expectedPassingTime"] = _iso(passing)
+            passing = np.datetime64(departure, "ns") + np.timedelta64(round(tau * 1e9), "ns")
+            cp["expectedPassingTime"] = iso_utc(passing)
         control_points.append(cp)
     return {"UnderKeelClearancePlan": {
         "vesselID": vessel.vessel_id,
         "maximumDraught": maximum_draught_m if maximum_draught_m is not None
         else vessel.draught_m,
-        "generationTime": _iso(generation_time),
-        "fixedTimeRange": {"timeStart": _iso(result.span_start),
-                           "timeEnd": _iso(result.span_end)},
+        "generationTime": iso_utc(generation_time),
+        "fixedTimeRange": {"timeStart": iso_utc(result.span_start),
+                           "timeEnd": iso_utc(result.span_end)},
         "underKeelClearanceCalculationRequested": "timeWindow",
-        "windows": [{"timeStart": _iso(w.start), "timeEnd": _iso(w.end),
+        "windows": [{"timeStart": iso_utc(w.start), "timeEnd": iso_utc(w.end),
                      "clippedStart": w.clipped_start, "clippedEnd": w.clipped_end}
                     for w in result.windows],
         "controlPoints": control_points,
