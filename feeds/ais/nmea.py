@@ -58,6 +58,10 @@ WRAPPER = (
 OTHER = r"^[!$](?P<body>(?P<name>[A-Z0-9]{3,8})(?:,[^*]*)?)\*(?P<cs>[0-9A-Fa-f]{2})$"
 TAG = r"^(?P<content>[^*]*)(?:\*(?P<tcs>[0-9A-Fa-f]{2}))?$"
 
+# A line holding only these characters is blank (not an item); a line whose first other
+# character is '#' is a comment. Explicit, so that the count does not depend on which Unicode
+# characters a library calls whitespace.
+BLANK = " \t\r\n\x0b\x0c"
 POSITION_TYPES = (1, 2, 3, 18)
 STATIC_TYPES = (5, 19, 24)
 # Fragments still waiting for their next part are carried into the next batch only when they
@@ -141,7 +145,7 @@ class NmeaDecoder:
             (pl.int_range(pl.len(), dtype=pl.Int64) + first_line_no).alias("line"),
             pl.col("raw").str.strip_chars_end("\r\n"),
         )
-        text = pl.col("raw").str.strip_chars()
+        text = pl.col("raw").str.strip_chars(BLANK)
         items = frame.filter((text.str.len_bytes() > 0) & ~text.str.starts_with("#"))
         items = pl.concat([self._carry, items.select("line", "raw")])
         return self._decode(items, final=False)
