@@ -270,7 +270,7 @@ def read_geotiff(path: str | Path) -> xr.Dataset:
         raise ImportError("reading GeoTIFF needs Pillow (pip install pillow) or convert the "
                           "raster to CF NetCDF (gdal_translate -of netCDF)") from exc
     with Image.open(path) as img:
-        tags = dict(img.tag_v2)
+        tags = dict(getattr(img, "tag_v2", {}))  # only TIFF images carry tags
         values = np.array(img, dtype=np.float64)
     if _TAG_PIXEL_SCALE not in tags or _TAG_TIEPOINT not in tags:
         raise AmbiguousBathymetryError(f"{path}: no pixel-scale/tie-point tags (not a GeoTIFF, "

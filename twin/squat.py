@@ -83,7 +83,8 @@ class SquatResult:
 class SquatMethod(Protocol):
     """One squat formula."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def compute(self, inp: SquatInput) -> SquatResult: ...
 
@@ -240,8 +241,9 @@ class Huuska:
         fnh = depth_froude_number(inp.speed_kn, h)
         h, fnh = np.broadcast_arrays(h, fnh)
         details: dict[str, float] = {"fnh": float(np.max(fnh))}
+        ks: FloatArray | float
         if self.icorels or inp.channel_width_m is None:
-            ks = np.ones_like(h)
+            ks = 1.0
         else:
             bank = 0.0 if inp.channel_bank_n is None else 1.0 / inp.channel_bank_n
             blockage = 0.98 * inp.beam_m * inp.draught_m / (inp.channel_width_m * h + h**2 * bank)
@@ -251,10 +253,15 @@ class Huuska:
             ks = np.where(s1 > 0.03, 7.45 * s1 + 0.76, 1.0)
             details["blockage"] = float(np.min(blockage))
         details["ks"] = float(np.max(ks))
+        f2 = fnh * fnh
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = (self.c0 * ks * inp.cb * inp.beam_m * inp.draught_m / inp.length_m
-                 * fnh**2 / np.sqrt(1.0 - fnh**2))
-        s = np.where(fnh < 1.0, s, np.nan)
+            # in-place steps: this runs on whole grids x times
+            s = np.array(1.0 - f2, dtype=np.float64)  # an array even for 0-d input
+            np.sqrt(s, out=s)
+            np.divide(f2, s, out=s)
+        s *= self.c0 * inp.cb * inp.beam_m * inp.draught_m / inp.length_m
+        s *= ks
+        s[f2 >= 1.0] = np.nan
         warnings = _common_warnings(inp)
         src = "DVK validations.tsx / wikinova squat"
         warnings += _range_warning("Cb", inp.cb, 0.6, 0.8, src, lo_open=True, hi_open=True)

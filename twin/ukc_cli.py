@@ -203,7 +203,7 @@ def _run_window(args: argparse.Namespace) -> int:
     max_draught = max_sailing_draught_m(points, vessel, tide, start, squat_method=method)
     plan = to_s129_plan(result, points, vessel, generation_time=args.generated_at or args.start,
                         departure=earliest)
-    out = {
+    out: dict[str, Any] = {
         "station": tide.station,
         "vessel": {"draught_m": vessel.draught_m, "speed_kn": vessel.speed_kn, "cb": cb,
                    "beam_m": beam, "length_m": length, "dwt": args.dwt},

@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -93,12 +94,17 @@ class TransitWindows:
                        ) -> np.datetime64 | None:
         """First departure time >= ``after`` inside a window that still lasts
         ``min_duration_s`` from then; None when there is none in the span."""
-        a = np.datetime64(after, "ns")
+        a = _ns(after)
         for w in self.windows:
             start = max(w.start, a)
             if (w.end - start) / np.timedelta64(1, "s") >= min_duration_s and w.end >= a:
                 return start
         return None
+
+
+def _ns(t: object) -> np.datetime64:
+    """Any datetime64-like scalar as datetime64[ns]."""
+    return cast(np.datetime64, np.asarray(t, dtype="datetime64[ns]")[()])
 
 
 def passing_offsets_s(points: Sequence[RoutePoint]) -> FloatArray:
@@ -135,8 +141,8 @@ def _intervals(x: FloatArray, margin: FloatArray) -> list[tuple[float, float, bo
     if not ok.any():
         return []
     edges = np.diff(ok.astype(np.int8))
-    starts = list(np.nonzero(edges == 1)[0] + 1)
-    ends = list(np.nonzero(edges == -1)[0])
+    starts = [int(i) for i in np.nonzero(edges == 1)[0] + 1]
+    ends = [int(i) for i in np.nonzero(edges == -1)[0]]
     if ok[0]:
         starts.insert(0, 0)
     if ok[-1]:
@@ -188,12 +194,12 @@ def transit_windows(points: Sequence[RoutePoint], vessel: Vessel, tide: TideLeve
     """
     if not points:
         raise ValueError("empty route")
-    t0 = np.datetime64(start, "ns")
-    t1 = np.datetime64(end, "ns")
+    t0 = _ns(start)
+    t1 = _ns(end)
     if t1 <= t0:
         raise ValueError("end must be after start")
     n = int((t1 - t0) / np.timedelta64(1, "s") // step_s) + 1
-    x = np.arange(n) * step_s
+    x = np.arange(n, dtype=np.float64) * step_s
     offsets = passing_offsets_s(points)
     per_point: list[list[tuple[float, float, bool, bool]]] = []
     warnings: dict[str, str] = {}  # one per kind (text before " = "), counts differ per point
@@ -226,7 +232,7 @@ def critical_point(points: Sequence[RoutePoint], vessel: Vessel, tide: TideLevel
                    ) -> CriticalPoint:
     """The point with the smallest margin for a departure at ``departure`` (first point)."""
     offsets = passing_offsets_s(points)
-    when = np.datetime64(departure, "ns") + (offsets * 1e9).astype("timedelta64[ns]")
+    when = _ns(departure) + (offsets * 1e9).astype("timedelta64[ns]")
     levels = np.asarray(tide.level_m(when), dtype=np.float64)
     margins, nets = [], []
     for k, point in enumerate(points):
@@ -247,7 +253,7 @@ def max_sailing_draught_m(points: Sequence[RoutePoint], vessel: Vessel, tide: Ti
     blockage); ``vessel.draught_m`` is ignored. Returns 0.0 when even a zero draught fails.
     """
     offsets = passing_offsets_s(points)
-    when = np.datetime64(departure, "ns") + (offsets * 1e9).astype("timedelta64[ns]")
+    when = _ns(departure) + (offsets * 1e9).astype("timedelta64[ns]")
     levels = np.asarray(tide.level_m(when), dtype=np.float64)
 
     def worst(draught: float) -> float:
@@ -269,7 +275,7 @@ def max_sailing_draught_m(points: Sequence[RoutePoint], vessel: Vessel, tide: Ti
 
 def iso_utc(t: np.datetime64) -> str:
     """UTC ISO 8601 to the nearest second (truncation would print 00:59:59 for 3599.9999 s)."""
-    rounded = (np.datetime64(t, "ns") + np.timedelta64(500, "ms")).astype("datetime64[s]")
+    rounded = (_ns(t) + np.timedelta64(500, "ms")).astype("datetime64[s]")
     return str(np.datetime_as_string(rounded, unit="s")) + "Z"
 
 
@@ -294,7 +300,7 @@ def to_s129_plan(result: TransitWindows, points: Sequence[RoutePoint], vessel: V
         if p.lat is not None and p.lon is not None:
             cp["position"] = {"lat": round(p.lat, 6), "lon": round(p.lon, 6)}
         if departure is not None:
-            passing = np.datetime64(departure, "ns") + np.timedelta64(round(tau * 1e9), "ns")
+            passing = _ns(departure) + np.timedelta64(round(tau * 1e9), "ns")
             cp["expectedPassingTime"] = iso_utc(passing)
         control_points.append(cp)
     return {"UnderKeelClearancePlan": {
