@@ -1,0 +1,692 @@
+"""The live twin process: sources → journal → engine → bus, on one asyncio loop.
+
+Order of every input batch (simulator tick, ingest message, file):
+1. validated into canonical frames (off the loop, in a worker thread);
+2. appended to the journal (`feeds.journal`), which gives it its seq;
+3. made durable by a group-commit fsync; an ingest client gets `{"ack": seq}` only now;
+4. applied to the engine strictly in seq order (`engine.apply(frames, now)`), in a worker
+   thread under the engine lock; the delta is serialised once, in the same thread, and queued
+   to every `/stream` client by the hub;
+5. buffered for the history store and written there in periodic flushes (at-least-once: a
+   crash between a flush and its watermark can store a batch twice).
+
+The engine is snapshotted every `snapshot_every_s` seconds (and at a clean stop) with the seq
+it covers; recovery = newest snapshot + replay of the journal after it, so a `kill -9` loses
+nothing acknowledged. `start_live` runs all this in a background thread with its own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+import polars as pl
+
+from feeds.bus import DEFAULT_ORIGINS, FEED_OF_KIND, OUTBOX_MESSAGES, BusServer, Hub, IngestBatch
+from feeds.journal import Journal, Record
+from feeds.schema import SCHEMAS, conform
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING: Final = 256              # journalled batches waiting for the engine before sources wait
+STALE_AFTER_S: Final = {"ais": 120.0, "gate": 900.0, "customs": 3600.0, "tide": 1200.0}
+WATERMARK_FILE: Final = ".live-history-watermark.json"
+_ENVELOPE_KEYS: Final = ("v", "type", "seq")
+
+
+class DeltaLike(Protocol):
+    """What `Engine.apply` returns (contracts §5)."""
+
+    def to_message(self) -> dict[str, Any]: ...
+
+
+class EngineLike(Protocol):
+    """The engine calls the live process makes (contracts §5)."""
+
+    def apply(self, frames: dict[str, pl.DataFrame], now: datetime) -> DeltaLike: ...
+
+    def snapshot(self, now: datetime) -> dict[str, Any]: ...
+
+    def state_hash(self) -> str: ...
+
+    def to_snapshot_bytes(self) -> bytes: ...
+
+
+# An engine factory: None → a fresh engine; bytes → the engine restored from a snapshot.
+EngineFactory = Callable[[bytes | None], EngineLike]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else _json_default(value)
+
+
+def message_body(message: dict[str, Any], now: datetime, applied: int) -> str:
+    """An engine message dict as JSON text, without envelope keys, with `ts_utc` and `applied`."""
+    body = {key: value for key, value in message.items() if key not in _ENVELOPE_KEYS}
+    body.setdefault("ts_utc", _iso(now))
+    body["applied"] = applied
+    return json.dumps(body, default=_json_default, separators=(",", ":"), allow_nan=False)
+
+
+def _is_empty(delta: DeltaLike, message: dict[str, Any]) -> bool:
+    check = getattr(delta, "is_empty", None)
+    if callable(check):
+        return bool(check())
+    for key, value in message.items():
+        if key in (*_ENVELOPE_KEYS, "ts_utc"):
+            continue
+        if isinstance(value, dict) and "rows" in value:
+            if value.get("rows") or value.get("removed"):
+                return False
+        elif value:
+            return False
+    return True
+
+
+@dataclass
+class FeedState:
+    """Freshness of one feed: newest data time and when data last arrived (wall clock)."""
+
+    last_utc: datetime | None = None
+    received_wall: float | None = None
+    rows: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class LiveConfig:
+    """Settings of one live process.
+
+    `snapshot_every_s` and `history_flush_s` are wall-clock seconds; `max_pending` bounds the
+    journalled batches waiting for the engine (sources wait when it is reached).
+    """
+
+    journal_dir: Path
+    make_engine: EngineFactory
+    history_dir: Path | None = None
+    host: str = "127.0.0.1"
+    ws_port: int = 8765
+    token: str | None = None
+    origins: Sequence[str] = DEFAULT_ORIGINS
+    snapshot_every_s: float = 60.0
+    history_flush_s: float = 10.0
+    outbox_messages: int = OUTBOX_MESSAGES
+    max_pending: int = MAX_PENDING
+    sim_clock: bool = False                 # ingest uses the simulator's clock, not the wall clock
+    sources: list[Callable[[LiveTwin], Any]] = field(default_factory=list)  # coroutine factories
+
+
+class LiveTwin:
+    """Journal, engine, hub and sources of one live process; implements `feeds.bus.LiveCore`.
+
+    Construction does no I/O; `recover()` (blocking) opens the journal and rebuilds the engine,
+    `run()` (async) serves until `stop_event` is set.
+    """
+
+    def __init__(self, config: LiveConfig) -> None:
+        self.config = config
+        self.journal: Journal | None = None
+        self.engine: EngineLike | None = None
+        self.applied_seq = 0
+        self.snapshot_seq = 0
+        self.replayed = 0
+        self._now: datetime | None = None          # clock of the last applied batch
+        self.feeds: dict[str, FeedState] = {name: FeedState() for name in STALE_AFTER_S}
+        self.counters: dict[str, int] = {"batches": 0, "engine_errors": 0, "history_errors": 0,
+                                         "deltas": 0, "snapshot_errors": 0}
+        self.ingest_errors: dict[str, int] = {}
+        self.rejected_by_rule: dict[str, int] = {}
+        self.hub = Hub(self, config.outbox_messages)
+        self.server = BusServer(self, self.hub, host=config.host, port=config.ws_port, token=config.token,
+                                origins=config.origins)
+        self.stop_event: asyncio.Event | None = None
+        self.done_files: set[str] = set()
+        self._pending: dict[int, Record] = {}
+        self._pending_changed: asyncio.Event | None = None
+        self._engine_lock: asyncio.Lock | None = None
+        self._sync_task: asyncio.Future[int] | None = None
+        self._history: list[tuple[int, dict[str, pl.DataFrame], pl.DataFrame, str]] = []
+        self._history_watermark = 0
+        self._snapshot_cache: tuple[int, str] | None = None
+        self._started_wall = time.time()
+        self._sim_t: datetime | None = None
+
+    # -- recovery ------------------------------------------------------------------------
+    def recover(self) -> None:
+        """Open the journal, restore the newest snapshot and replay the records after it (blocking)."""
+        journal = Journal(self.config.journal_dir)
+        self.journal = journal
+        latest = journal.latest_snapshot()
+        base = 0
+        payload: bytes | None = None
+        if latest is not None:
+            base, payload = latest
+        self.engine = self.config.make_engine(payload)
+        self.snapshot_seq = base
+        self._history_watermark = self._read_watermark()
+        start = min(base, self._history_watermark) if self.config.history_dir else base
+        for record in journal.records(after=start):
+            if record.seq > base:
+                self._apply_record(record)
+                self.replayed += 1
+            self._note_record(record)
+            if self.config.history_dir and record.seq > self._history_watermark:
+                rejected = pl.DataFrame()
+                self._history.append((record.seq, record.frames, rejected, str(record.meta.get("feed", ""))))
+        self.applied_seq = journal.last_seq
+
+    def _note_record(self, record: Record) -> None:
+        self._now = record.now if self._now is None else max(self._now, record.now)
+        name = record.meta.get("file")
+        if isinstance(name, str):
+            self.done_files.add(name)
+
+    def _read_watermark(self) -> int:
+        if self.config.history_dir is None:
+            return 0
+        path = Path(self.config.history_dir) / WATERMARK_FILE
+        try:
+            return int(json.loads(path.read_text())["seq"])
+        except FileNotFoundError:
+            return 0
+        except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+            log.warning("history watermark %s unreadable; history may get duplicates", path)
+            return 0
+
+    def _apply_record(self, record: Record) -> str | None:
+        """Apply one record to the engine; returns the delta body text or None (blocking)."""
+        assert self.engine is not None
+        try:
+            delta = self.engine.apply(record.frames, record.now)
+            message = delta.to_message()
+            body = None if _is_empty(delta, message) else message_body(message, record.now, record.seq)
+        except Exception as exc:  # an engine bug on one batch must not stop the port
+            self.counters["engine_errors"] += 1
+            log.error("engine failed on journal record %d: %s: %s", record.seq, type(exc).__name__, exc)
+            return None
+        return body
+
+    # -- LiveCore ------------------------------------------------------------------------
+    def clock(self) -> datetime:
+        """The twin's time: the simulator's when it drives the twin, else the wall clock."""
+        if self.config.sim_clock and self._sim_t is not None:
+            return self._sim_t
+        wall = datetime.now(UTC)
+        return wall if self._now is None else max(wall, self._now)
+
+    async def submit_ingest(self, batch: IngestBatch) -> asyncio.Future[int]:
+        """Journal one ingest batch; the returned future resolves to its seq once durable."""
+        self._count_rejected(batch.feed, batch.rejected)
+        seq = await self.submit(batch.frames, self.clock(), {"src": "ingest", "feed": batch.feed},
+                                batch.rejected)
+        return asyncio.ensure_future(self._durable(seq))
+
+    async def snapshot_message(self) -> tuple[int, str]:
+        """(applied seq, snapshot body text), built under the engine lock, cached per seq."""
+        assert self._engine_lock is not None and self.engine is not None
+        async with self._engine_lock:
+            cached = self._snapshot_cache
+            if cached is not None and cached[0] == self.applied_seq:
+                return cached
+            applied = self.applied_seq
+            now = self._now or datetime.now(UTC)
+            engine = self.engine
+            body = await asyncio.to_thread(lambda: message_body(engine.snapshot(now), now, applied))
+            self._snapshot_cache = (applied, body)
+            return applied, body
+
+    def count_ingest_error(self, rule: str) -> None:
+        """Count an ingest message refused as a whole, by rule."""
+        self.ingest_errors[rule] = self.ingest_errors.get(rule, 0) + 1
+
+    def health(self, with_hash: bool = False) -> dict[str, Any]:
+        """Feed freshness, engine seq and counters (the `/health` body)."""
+        wall = time.time()
+        feeds: dict[str, Any] = {}
+        for name, state in self.feeds.items():
+            age = None if state.received_wall is None else round(wall - state.received_wall, 3)
+            feeds[name] = {
+                "last_utc": _iso(state.last_utc),
+                "received_age_s": age,
+                "rows": state.rows,
+                "rejected": state.rejected,
+                "stale": age is None or age > STALE_AFTER_S[name],
+            }
+        journal = self.journal
+        body: dict[str, Any] = {
+            "v": 1,
+            "status": "ok" if self.engine is not None else "starting",
+            "now_utc": _iso(self._now),
+            "engine": {"seq": self.applied_seq, "snapshot_seq": self.snapshot_seq,
+                       "replayed_on_start": self.replayed, "pending": len(self._pending)},
+            "journal": {"last_seq": journal.last_seq if journal else 0,
+                        "synced_seq": journal.synced_seq if journal else 0,
+                        "truncated_bytes_on_open": journal.truncated_bytes if journal else 0},
+            "feeds": feeds,
+            "stream": {"clients": len(self.hub.clients), "coalesced": self.hub.coalesced},
+            "counters": dict(self.counters),
+            "ingest_errors": dict(self.ingest_errors),
+            "rejected_by_rule": dict(self.rejected_by_rule),
+            "refused": dict(self.server.refused),
+            "uptime_s": round(wall - self._started_wall, 1),
+        }
+        if with_hash and self.engine is not None:
+            body["engine"]["state_hash"] = self.engine.state_hash()
+        return body
+
+    # -- the pipeline --------------------------------------------------------------------
+    def _count_rejected(self, feed: str, rejected: pl.DataFrame) -> None:
+        if rejected.is_empty():
+            return
+        self.feeds[feed].rejected += rejected.height
+        for rule, count in rejected.group_by("rule").len().iter_rows():
+            self.rejected_by_rule[rule] = self.rejected_by_rule.get(rule, 0) + int(count)
+
+    async def submit(
+        self,
+        frames: dict[str, pl.DataFrame],
+        now: datetime,
+        meta: dict[str, Any],
+        rejected: pl.DataFrame | None = None,
+    ) -> int:
+        """Journal one batch (waits while `max_pending` batches wait for the engine); returns its seq.
+
+        The record is not yet durable: await `_durable(seq)` before acknowledging it.
+        """
+        assert self.journal is not None and self._pending_changed is not None
+        while len(self._pending) >= self.config.max_pending:
+            self._pending_changed.clear()
+            await self._pending_changed.wait()
+        frames = {kind: frame for kind, frame in frames.items() if frame.height}
+        journal = self.journal
+        seq = await asyncio.to_thread(journal.append, frames, now, meta)
+        self._pending[seq] = Record(seq, now, frames, meta)
+        self._pending_changed.set()
+        wall = time.time()
+        for kind, frame in frames.items():
+            state = self.feeds[FEED_OF_KIND[kind]]
+            state.rows += frame.height
+            state.received_wall = wall
+            newest = frame.get_column("ts_utc").max()
+            if isinstance(newest, datetime) and (state.last_utc is None or newest > state.last_utc):
+                state.last_utc = newest
+        if self.config.history_dir is not None:
+            self._history.append((seq, frames, rejected if rejected is not None else pl.DataFrame(),
+                                  str(meta.get("feed", ""))))
+        self.counters["batches"] += 1
+        return seq
+
+    async def _durable(self, seq: int) -> int:
+        """Wait until record `seq` is fsynced; concurrent waiters share one fsync (group commit)."""
+        journal = self.journal
+        assert journal is not None
+        while journal.synced_seq < seq:
+            if self._sync_task is None or self._sync_task.done():
+                self._sync_task = asyncio.ensure_future(asyncio.to_thread(journal.sync))
+            await asyncio.shield(self._sync_task)
+        return seq
+
+    async def _apply_loop(self) -> None:
+        assert self._pending_changed is not None and self._engine_lock is not None
+        while True:
+            following = self.applied_seq + 1
+            while following not in self._pending:
+                self._pending_changed.clear()
+                await self._pending_changed.wait()
+            await self._durable(following)
+            record = self._pending.pop(following)
+            self._pending_changed.set()  # room for a waiting source
+            async with self._engine_lock:
+                body = await asyncio.to_thread(self._apply_record, record)
+                self.applied_seq = following
+                self._note_record(record)
+            if body is not None:
+                self.counters["deltas"] += 1
+                self.hub.publish(following, body)
+
+    async def _snapshot_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.snapshot_every_s)
+            await self.take_snapshot()
+
+    async def take_snapshot(self) -> None:
+        """Store an engine snapshot covering every applied record (skipped when nothing is new)."""
+        assert self._engine_lock is not None and self.engine is not None and self.journal is not None
+        if self.applied_seq == self.snapshot_seq:
+            return
+        engine = self.engine
+        async with self._engine_lock:
+            seq = self.applied_seq
+            try:
+                payload = await asyncio.to_thread(engine.to_snapshot_bytes)
+            except Exception as exc:  # a failed snapshot only lengthens the next replay
+                self.counters["snapshot_errors"] += 1
+                log.error("engine snapshot failed: %s: %s", type(exc).__name__, exc)
+                return
+        journal = self.journal
+        keep_from = min(seq, self._history_watermark) if self.config.history_dir else seq
+        await asyncio.to_thread(journal.write_snapshot, seq, payload, keep_from)
+        self.snapshot_seq = seq
+
+    async def _history_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.history_flush_s)
+            await self.flush_history()
+
+    async def flush_history(self) -> None:
+        """Write the buffered accepted (and rejected) rows to the history store, then the watermark."""
+        root = self.config.history_dir
+        if root is None or not self._history:
+            return
+        journal = self.journal
+        assert journal is not None
+        # only durable records: a history row must never exist without its journal record
+        batch = [item for item in self._history if item[0] <= journal.synced_seq]
+        if not batch:
+            return
+        self._history = self._history[len(batch):]
+        try:
+            await asyncio.to_thread(_write_history, Path(root), batch, datetime.now(UTC))
+        except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
+            self.counters["history_errors"] += 1
+            log.error("history flush failed (%s); rows kept for the next flush", exc)
+            self._history = batch + self._history
+            return
+        self._history_watermark = batch[-1][0]
+
+
+    # -- running -------------------------------------------------------------------------
+    async def run(self, ready: Callable[[LiveTwin], None] | None = None) -> None:
+        """Recover, serve and run the sources until `stop_event` is set; then stop cleanly."""
+        self.stop_event = asyncio.Event()
+        self._pending_changed = asyncio.Event()
+        self._engine_lock = asyncio.Lock()
+        await asyncio.to_thread(self.recover)
+        await self.server.start()
+        tasks = [asyncio.create_task(self._apply_loop(), name="apply"),
+                 asyncio.create_task(self._snapshot_loop(), name="snapshot")]
+        if self.config.history_dir is not None:
+            tasks.append(asyncio.create_task(self._history_loop(), name="history"))
+        for source in self.config.sources:
+            tasks.append(asyncio.create_task(self._guard(source), name="source"))
+        if ready is not None:
+            ready(self)
+        try:
+            await self.stop_event.wait()
+        finally:
+            await self.server.close()
+            # let the engine catch up with what was journalled, then stop the loops
+            deadline = time.monotonic() + 10.0
+            while self._pending and time.monotonic() < deadline and not tasks[0].done():
+                await asyncio.sleep(0.01)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.take_snapshot()
+            await self.flush_history()
+            assert self.journal is not None
+            await asyncio.to_thread(self.journal.close)
+
+    async def _guard(self, source: Callable[[LiveTwin], Any]) -> None:
+        """Run one source; a source that fails is logged and counted, the twin keeps serving."""
+        try:
+            await source(self)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # one broken feed must not stop the others
+            self.counters["source_errors"] = self.counters.get("source_errors", 0) + 1
+            log.error("source failed: %s: %s", type(exc).__name__, exc)
+
+    def set_sim_time(self, t_utc: datetime) -> None:
+        """Advance the simulated clock (called by the simulator source)."""
+        self._sim_t = t_utc
+
+
+def _write_history(
+    root: Path, batch: list[tuple[int, dict[str, pl.DataFrame], pl.DataFrame, str]], ingested: datetime
+) -> None:
+    from feeds.store import write_frame, write_rejected
+
+    by_kind: dict[str, list[pl.DataFrame]] = {}
+    rejected_by_feed: dict[str, list[pl.DataFrame]] = {}
+    for _seq, frames, rejected, feed in batch:
+        for kind, frame in frames.items():
+            by_kind.setdefault(kind, []).append(conform(frame, SCHEMAS[kind]))
+        if rejected.height and feed:
+            rejected_by_feed.setdefault(feed, []).append(rejected)
+    for kind, parts in by_kind.items():
+        write_frame(root, kind, pl.concat(parts, how="vertical_relaxed"))
+    for feed, parts in rejected_by_feed.items():
+        write_rejected(root, feed, pl.concat(parts, how="vertical_relaxed"), ingested)
+    path = root / WATERMARK_FILE
+    temp = root / f".{WATERMARK_FILE}.tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    with temp.open("w") as handle:
+        json.dump({"seq": batch[-1][0]}, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+# -- sources -------------------------------------------------------------------------------
+def simulator_source(simulation: Any, step_s: float, speed: float) -> Callable[[LiveTwin], Any]:
+    """A source driving the twin from `feeds.simulate.Simulation` at `speed` × real time.
+
+    Each `SimBatch` is parsed (NMEA via `feeds.ais.parse_nmea_lines`, stamped with the batch
+    end time), merged with its gate/customs/tide frames and submitted with `now = b.t_utc`.
+    After a recovery, batches at or before the recovered clock are skipped (already journalled).
+    """
+
+    async def run(twin: LiveTwin) -> None:
+        from feeds.ais import parse_nmea_lines
+
+        iterator = iter(simulation.iter_batches(step_s=step_s))
+        resume_after = twin._now
+        start_wall: float | None = None
+        start_sim: datetime | None = None
+        while True:
+            batch = await asyncio.to_thread(next, iterator, None)
+            if batch is None:
+                return
+            if resume_after is not None and batch.t_utc <= resume_after:
+                continue
+            twin.set_sim_time(batch.t_utc)
+            if start_wall is None or start_sim is None:
+                start_wall, start_sim = time.monotonic(), batch.t_utc
+            result = await asyncio.to_thread(parse_nmea_lines, batch.nmea, "ZJSIM", batch.t_utc)
+            frames = dict(result.frames)
+            for kind, attr in (("gate_event", "gate"), ("customs_event", "customs"), ("tide_obs", "tide")):
+                frame = getattr(batch, attr, None)
+                if isinstance(frame, pl.DataFrame) and frame.height:
+                    frames[kind] = frame
+            twin._count_rejected("ais", result.rejected)
+            await twin.submit(frames, batch.t_utc, {"src": "sim", "feed": "ais"}, result.rejected)
+            due = start_wall + (batch.t_utc - start_sim).total_seconds() / max(speed, 1e-9)
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    return run
+
+
+def files_source(
+    kind: str, pattern: str, fmt: str = "auto", poll_s: float = 2.0
+) -> Callable[[LiveTwin], Any]:
+    """A source reading feed files matching `pattern` (a glob), each once, as one batch per file.
+
+    `kind` is the feed ("ais", "gate", "customs", "tide"). Files already journalled (by name,
+    recorded in the journal) are not read again after a restart; new files are polled for
+    every `poll_s` seconds.
+    """
+
+    def read(path: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+        if kind == "ais":
+            from feeds.ais import read_ais
+
+            result = read_ais(path, fmt=fmt, default_ts_utc=None)
+        elif kind == "gate":
+            from feeds.gate import read_gate
+
+            result = read_gate(path, fmt)
+        elif kind == "customs":
+            from feeds.customs import read_customs
+
+            result = read_customs(path, fmt)
+        elif kind == "tide":
+            from feeds.tide_gauge import read_tide
+
+            result = read_tide(path, fmt)
+        else:
+            raise ValueError(f"unknown feed kind {kind!r}")
+        return dict(result.frames), result.rejected
+
+    async def run(twin: LiveTwin) -> None:
+        import glob
+
+        while True:
+            for name in sorted(glob.glob(pattern)):
+                path = Path(name)
+                key = str(path.resolve())
+                if key in twin.done_files or not path.is_file():
+                    continue
+                twin.done_files.add(key)
+                try:
+                    frames, rejected = await asyncio.to_thread(read, path)
+                except (OSError, ValueError) as exc:
+                    twin.counters["file_errors"] = twin.counters.get("file_errors", 0) + 1
+                    log.error("%s: cannot be read: %s", path, exc)
+                    continue
+                twin._count_rejected(kind, rejected)
+                await twin.submit(frames, twin.clock(), {"src": "file", "feed": kind, "file": key}, rejected)
+            await asyncio.sleep(poll_s)
+
+    return run
+
+
+# -- in a background thread ----------------------------------------------------------------
+class LiveHandle:
+    """A live twin running in a background thread with its own event loop."""
+
+    def __init__(self, twin: LiveTwin, thread: threading.Thread, loop: asyncio.AbstractEventLoop) -> None:
+        self.twin = twin
+        self._thread = thread
+        self._loop = loop
+
+    @property
+    def url(self) -> str:
+        """`ws://host:port`: `/stream`, `/ingest` and `/health` live under it."""
+        return self.twin.server.url
+
+    def health(self) -> dict[str, Any]:
+        """The `/health` body, read thread-safely on the twin's loop."""
+        future = asyncio.run_coroutine_threadsafe(_call(self.twin.health), self._loop)
+        return future.result(timeout=10)
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop serving, apply what is journalled, snapshot, flush history, join the thread."""
+        if self._thread.is_alive() and self.twin.stop_event is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may already be closed
+                self._loop.call_soon_threadsafe(self.twin.stop_event.set)
+        self._thread.join(timeout_s)
+
+
+async def _call(function: Callable[[], Any]) -> Any:
+    return function()
+
+
+def start_twin(config: LiveConfig, timeout_s: float = 120.0) -> LiveHandle:
+    """Run a `LiveTwin(config)` in a daemon thread; returns once it listens (raises if it fails)."""
+    twin = LiveTwin(config)
+    started = threading.Event()
+    failure: list[BaseException] = []
+    holder: list[asyncio.AbstractEventLoop] = []
+
+    def main() -> None:
+        loop = asyncio.new_event_loop()
+        holder.append(loop)
+        try:
+            loop.run_until_complete(twin.run(ready=lambda _twin: started.set()))
+        except BaseException as exc:  # handed to the starting thread, which raises it
+            failure.append(exc)
+            started.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=main, name="twin-live", daemon=True)
+    thread.start()
+    if not started.wait(timeout_s):
+        raise TimeoutError(f"the live twin did not start within {timeout_s} s")
+    if failure:
+        raise RuntimeError(f"the live twin failed to start: {failure[0]}") from failure[0]
+    return LiveHandle(twin, thread, holder[0])
+
+
+def real_engine_factory(port_model: Any) -> EngineFactory:
+    """The factory for `twin.engine.Engine` on `port_model` (contracts §5)."""
+    from twin.engine import Engine, EngineConfig  # type: ignore[import-not-found,unused-ignore]
+
+    def make(snapshot: bytes | None) -> EngineLike:
+        if snapshot is None:
+            return Engine(port_model, EngineConfig())  # type: ignore[no-any-return,unused-ignore]
+        return Engine.from_snapshot_bytes(port_model, snapshot)  # type: ignore[no-any-return,unused-ignore]
+
+    return make
+
+
+def start_live(
+    port_model: Any,
+    *,
+    simulate: Any | None = None,
+    speed: float = 1.0,
+    host: str = "127.0.0.1",
+    ws_port: int = 8765,
+    journal_dir: str | Path,
+    history_dir: str | Path | None = None,
+    token: str | None = None,
+    step_s: float = 1.0,
+    make_engine: EngineFactory | None = None,
+    origins: Sequence[str] = DEFAULT_ORIGINS,
+) -> LiveHandle:
+    """Start simulator → journal → engine → bus in a background thread; returns when it listens.
+
+    `simulate` is a `feeds.simulate.SimConfig` (None: no simulator, only ingest); `speed` is the
+    simulated seconds per wall second; `ws_port` 0 picks a free port (see `.url`). `token`
+    enables `/ingest` (None disables it). Prints nothing; the caller prints `.url`.
+    """
+    sources: list[Callable[[LiveTwin], Any]] = []
+    if simulate is not None:
+        from feeds.simulate import Simulation  # type: ignore[import-not-found,unused-ignore]
+
+        sources.append(simulator_source(Simulation(simulate, port_model), step_s, speed))
+    config = LiveConfig(
+        journal_dir=Path(journal_dir),
+        make_engine=make_engine or real_engine_factory(port_model),
+        history_dir=None if history_dir is None else Path(history_dir),
+        host=host,
+        ws_port=ws_port,
+        token=token,
+        origins=origins,
+        sim_clock=simulate is not None,
+        sources=sources,
+    )
+    return start_twin(config)
