@@ -86,9 +86,9 @@ class EngineConfig:
     berth_tolerance_m: float = 40.0  # pockets grown by this for the geofence (AIS jitter, antenna offset)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     ais_stale_s: float = 120.0
-    gate_stale_s: float = 1800.0
-    customs_stale_s: float = 7200.0
-    tide_stale_s: float = 1800.0
+    gate_stale_s: float = 900.0  # the same ages as the live process's health endpoint (feeds.live)
+    customs_stale_s: float = 3600.0
+    tide_stale_s: float = 1200.0
     dark_factor: float = 6.0  # dark after this many expected reporting intervals without a report …
     dark_min_s: float = 300.0  # … and never before this age (AIS reception in a bay is lossy)
     outside_ttl_s: float = 1800.0  # forget a ship outside the port limit unheard for this long
@@ -145,9 +145,13 @@ class Delta:
             "feeds": self.feeds,
         }
 
+    def is_empty(self) -> bool:
+        """True when nothing changed (a server may skip sending it; seq was still used)."""
+        return self.empty
+
     @property
     def empty(self) -> bool:
-        """True when nothing changed (a server may skip sending it, but seq was still used)."""
+        """True when nothing changed (a server may skip sending it; seq was still used)."""
         return not (self.vessels["rows"] or self.removed or self.berths or self.anchorages or self.gates
                     or self.events or self.kpis or self.alerts or self.feeds)
 
@@ -366,6 +370,11 @@ class Engine:
         eng.ignored = state["ignored"]
         eng._sent = state.get("sent", eng._sent)
         return eng
+
+    @classmethod
+    def from_snapshot_bytes(cls, port: Port, data: bytes) -> Engine:
+        """Alias of `from_snapshot` (the name the live process's engine factory calls)."""
+        return cls.from_snapshot(port, data)
 
     # -- feeds ----------------------------------------------------------------------------------
     def _count_feed(self, feed: str, frame: pl.DataFrame) -> None:
