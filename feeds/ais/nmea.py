@@ -42,7 +42,7 @@ import polars as pl
 
 from feeds.ais.bits import ARMOUR_CODES, MIN_BITS, bad_armour, position_fields, xor_checksum
 from feeds.ais.rules import ITEM, finish_positions, rejected_rows
-from feeds.ais.static import StaticInput, decode_static
+from feeds.ais.static import decode_static
 from feeds.schema import AIS_POSITION, AIS_STATIC, UTC_US, AdapterResult, empty
 
 SENTENCE = (
@@ -390,7 +390,6 @@ class NmeaDecoder:
                         "fill": chain[-1]["fill"],
                         "ts_us": next((r["ts_us"] for r in chain if r["ts_us"] is not None),
                                       None),
-                        "sentences": tuple(f"!{r['body']}*{r['cs']}" for r in chain),
                     }
                 )
                 del pending[key]
@@ -409,11 +408,7 @@ class NmeaDecoder:
         for message in multis:
             members = np.asarray(message["members"], dtype=np.int64)
             out.owner[members] = members[0]
-        # The fragments of a message travel as one newline-joined string (only statics use it).
-        msgs = singles.select(
-            ITEM, "payload", "fill", "ts_us",
-            pl.concat_str(pl.lit("!"), "body", pl.lit("*"), "cs").alias("sentences"),
-        )
+        msgs = singles.select(ITEM, "payload", "fill", "ts_us")
         if multis:
             extra = pl.DataFrame(
                 {
@@ -421,7 +416,6 @@ class NmeaDecoder:
                     "payload": [m["payload"] for m in multis],
                     "fill": [m["fill"] for m in multis],
                     "ts_us": [m["ts_us"] for m in multis],
-                    "sentences": ["\n".join(m["sentences"]) for m in multis],  # type: ignore[arg-type]
                 },
                 schema=msgs.schema,
             )
@@ -464,12 +458,8 @@ class NmeaDecoder:
         self._pos_frames.append(good)
 
     def _statics(self, msgs: pl.DataFrame, out: _Outcome) -> None:
-        inputs = [
-            StaticInput(item=row[0], sentences=tuple(row[1].split("\n")), ts_us=row[2])
-            for row in msgs.select(ITEM, "sentences", "ts_us").iter_rows()
-        ]
-        good, errors = decode_static(inputs)
-        out.reject_list(errors)
+        good, bad = decode_static(msgs)
+        out.reject(bad)
         out.accept(good[ITEM].to_numpy())
         self._static_frames.append(good)
 

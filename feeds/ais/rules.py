@@ -14,7 +14,7 @@ heading >= 360 (511 raw; also < 0), nav status 15 "undefined" (and anything outs
 
 Static rules: IMO 0 → null; ship type outside 1..99 → null (gpsd treats > 99 as 0 = n/a);
 length / beam / draught 0 (or negative) → null; text fields lose the AIS `@` padding and
-surrounding blanks, and become null when empty.
+surrounding blanks (as pyais does), and become null when empty.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def finish_positions(raw: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.D
 
 
 def _clean_text(name: str) -> pl.Expr:
-    text = pl.col(name).cast(pl.String).str.strip_chars_end("@ ").str.strip_chars()
+    # As pyais: drop the trailing '@' padding, then surrounding blanks.
+    text = pl.col(name).cast(pl.String).str.strip_chars_end("@").str.strip_chars()
     return pl.when(text.str.len_chars() == 0).then(None).otherwise(text).alias(name)
 
 
