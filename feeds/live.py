@@ -89,6 +89,10 @@ def message_body(message: dict[str, Any], now: datetime, applied: int) -> str:
 
 
 def _is_empty(delta: DeltaLike, message: dict[str, Any]) -> bool:
+    """Whether a delta changed nothing: the engine's own `empty` flag when it has one."""
+    flag = getattr(delta, "empty", None)
+    if isinstance(flag, bool):
+        return flag
     check = getattr(delta, "is_empty", None)
     if callable(check):
         return bool(check())
@@ -324,7 +328,10 @@ class LiveTwin:
         self._pending_changed.set()
         wall = time.time()
         for kind, frame in frames.items():
-            state = self.feeds[FEED_OF_KIND[kind]]
+            feed = FEED_OF_KIND.get(kind)
+            if feed is None or "ts_utc" not in frame.columns:
+                continue  # e.g. the simulator's port_call_cargo: no feed freshness to track
+            state = self.feeds[feed]
             state.rows += frame.height
             state.received_wall = wall
             newest = frame.get_column("ts_utc").max()
@@ -471,7 +478,8 @@ def _write_history(
     rejected_by_feed: dict[str, list[pl.DataFrame]] = {}
     for _seq, frames, rejected, feed in batch:
         for kind, frame in frames.items():
-            by_kind.setdefault(kind, []).append(conform(frame, SCHEMAS[kind]))
+            if kind in SCHEMAS:  # only canonical feed kinds have a history schema
+                by_kind.setdefault(kind, []).append(conform(frame, SCHEMAS[kind]))
         if rejected.height and feed:
             rejected_by_feed.setdefault(feed, []).append(rejected)
     for kind, parts in by_kind.items():
@@ -493,7 +501,8 @@ def simulator_source(simulation: Any, step_s: float, speed: float) -> Callable[[
     """A source driving the twin from `feeds.simulate.Simulation` at `speed` × real time.
 
     Each `SimBatch` is parsed (NMEA via `feeds.ais.parse_nmea_lines`, stamped with the batch
-    end time), merged with its gate/customs/tide frames and submitted with `now = b.t_utc`.
+    end time), merged with its gate/customs/tide (and `cargo`, as `port_call_cargo`, when the
+    simulator gives it) frames and submitted with `now = b.t_utc`.
     After a recovery, batches at or before the recovered clock are skipped (already journalled).
     """
 
@@ -515,7 +524,8 @@ def simulator_source(simulation: Any, step_s: float, speed: float) -> Callable[[
                 start_wall, start_sim = time.monotonic(), batch.t_utc
             result = await asyncio.to_thread(parse_nmea_lines, batch.nmea, "ZJSIM", batch.t_utc)
             frames = dict(result.frames)
-            for kind, attr in (("gate_event", "gate"), ("customs_event", "customs"), ("tide_obs", "tide")):
+            for kind, attr in (("gate_event", "gate"), ("customs_event", "customs"), ("tide_obs", "tide"),
+                               ("port_call_cargo", "cargo")):
                 frame = getattr(batch, attr, None)
                 if isinstance(frame, pl.DataFrame) and frame.height:
                     frames[kind] = frame
@@ -648,7 +658,7 @@ def real_engine_factory(port_model: Any) -> EngineFactory:
     def make(snapshot: bytes | None) -> EngineLike:
         if snapshot is None:
             return Engine(port_model, EngineConfig())  # type: ignore[no-any-return,unused-ignore]
-        return Engine.from_snapshot_bytes(port_model, snapshot)  # type: ignore[no-any-return,unused-ignore]
+        return Engine.from_snapshot(port_model, snapshot)  # type: ignore[no-any-return,unused-ignore]
 
     return make
 

@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("feeds.cli", "read feed files (AIS, gate, customs, tide) into the history store"),
     "ukc": ("twin.ukc_cli", "squat, keel clearance and tidal windows for the channel"),
     "demo": ("dashboards.demo", "run the whole twin on the built-in Zhanjiang simulation"),
+    "serve": ("feeds.serve", "run the live twin: feeds → journal → engine → websocket bus (--config FILE)"),
 }
 
 
