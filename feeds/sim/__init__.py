@@ -1,0 +1,1 @@
+"""The simulator's parts; the public face is `feeds.simulate` (docs/simulator.md)."""
