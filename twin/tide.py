@@ -12,7 +12,9 @@ Prediction follows the NOAA form (tidesandcurrents.noaa.gov, "harmonic constitue
 - Astronomical arguments: mean longitudes of the moon ``s``, sun ``h``, lunar perigee ``p`` and the
   lunar ascending node ``N`` as linear functions of Julian centuries from J2000 (Meeus,
   "Astronomical Algorithms", 2nd ed., ch. 22 and 47, leading terms), combined with Doodson numbers
-  (Schureman 1958, "Manual of Harmonic Analysis and Prediction of Tides", SP 98, Table 2).
+  (Schureman 1958, "Manual of Harmonic Analysis and Prediction of Tides", SP 98, Table 2:
+  V(K1) = T + h - 90, V(O1) = T - 2s + h + 90, ...). Predictions agree with UTide 0.4.0
+  reconstructions within 4 mm per constituent (frozen in tests/ukc/test_ukc_tide.py).
 - Nodal factors ``f`` and angles ``u`` are the usual series in ``N`` derived from Schureman's
   formulas (as tabulated by Pugh 1987, "Tides, Surges and Mean Sea-Level", Table 4.3, and used by
   IOS/Foreman tidal packages): e.g. M2 f = 1.0004 - 0.0373 cos N + 0.0002 cos 2N, u = -2.14 sin N.
@@ -59,10 +61,10 @@ _DOODSON: dict[str, tuple[int, int, int, int, float]] = {
     "S2": (2, 2, -2, 0, 0.0),
     "N2": (2, -1, 0, 1, 0.0),
     "K2": (2, 2, 0, 0, 0.0),
-    "K1": (1, 1, 0, 0, 90.0),
-    "O1": (1, -1, 0, 0, -90.0),
-    "P1": (1, 1, -2, 0, -90.0),
-    "Q1": (1, -2, 0, 1, -90.0),
+    "K1": (1, 1, 0, 0, -90.0),
+    "O1": (1, -1, 0, 0, 90.0),
+    "P1": (1, 1, -2, 0, 90.0),
+    "Q1": (1, -2, 0, 1, 90.0),
     "M4": (4, 0, 0, 0, 0.0),
     "MS4": (4, 2, -2, 0, 0.0),
 }
