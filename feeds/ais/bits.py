@@ -75,18 +75,27 @@ def bad_armour(series: pl.Series) -> pl.Series:
 
 
 def sixbit_matrix(series: pl.Series, width: int) -> U8:
-    """De-armoured first `width` characters of each payload, zero-padded: shape (n, width)."""
-    data, offsets = string_buffers(series)
-    n = len(offsets) - 1
+    """De-armoured first `width` characters of each payload, zero-padded: shape (n, width).
+
+    polars cuts or pads every payload to exactly `width` characters ('0' armours 0), so the
+    bytes form an (n, width) block that numpy reshapes without per-row indexing. Characters
+    outside the armour alphabet (rejected before this is called) read as 0.
+    """
+    n = series.len()
     if n == 0:
         return np.zeros((0, width), dtype=np.uint8)
-    starts, lengths = offsets[:-1], np.diff(offsets)
-    cols = np.arange(width, dtype=np.int64)
-    inside = cols[None, :] < lengths[:, None]
-    idx = np.where(inside, starts[:, None] + cols[None, :], 0)
-    six = ARMOUR[data[idx]] if data.size else np.zeros((n, width), dtype=np.uint8)
-    # Invalid characters were rejected before; mask them anyway so 255 never leaks into bits.
-    return np.where(inside & (six != 255), six, 0).astype(np.uint8)
+    fixed = series.str.slice(0, width).str.pad_end(width, "0")
+    data, offsets = string_buffers(fixed)
+    if data.size != n * width or offsets[0] != 0:
+        # A multi-byte character slipped in: fall back to per-row indexing.
+        starts, lengths = offsets[:-1], np.diff(offsets)
+        cols = np.arange(width, dtype=np.int64)
+        inside = cols[None, :] < lengths[:, None]
+        block = np.where(inside, data[np.where(inside, starts[:, None] + cols[None, :], 0)], 48)
+    else:
+        block = data[: n * width].reshape(n, width)
+    six = ARMOUR[block]
+    return np.where(six == 255, 0, six).astype(np.uint8)
 
 
 def bit_field(six: U8, start: int, width: int, signed: bool = False) -> I64:
