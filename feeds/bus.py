@@ -42,6 +42,7 @@ INGEST_MAX_BYTES: Final = 1 << 20          # cap of one incoming message, bytes 
 OUTBOX_MESSAGES: Final = 64                # per-client queue of deltas before coalescing
 DEFAULT_ORIGINS: Final = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
 INGEST_SOURCE: Final = "ingest"
+CLOSE_TIMEOUT_S: Final = 2.0               # a vanished client must not hold a shutdown for long
 
 log = logging.getLogger(__name__)
 
@@ -388,6 +389,7 @@ class BusServer:
             process_request=self._process_request,
             max_size=self.max_size,
             compression=None,   # deltas are small and CPU is scarce; off also avoids zip bombs
+            close_timeout=CLOSE_TIMEOUT_S,
         )
         sockets = list(self._server.sockets)
         if sockets:
