@@ -53,7 +53,9 @@ class SquatInput:
     """What the formulas need. Lengths in metres, speed through water in knots.
 
     ``depth_m`` is the water depth under the ship at rest (charted depth + tide). Channel
-    fields are optional: ``channel_width_m`` (bottom width), ``channel_bank_n`` (DVK's bank-slope
+    fields are optional: ``channel_width_m`` (bottom width; may be an array broadcasting with the
+    depth, NaN = open water, so one grid can mix channel and open-water cells for
+    ``barrass-blockage`` and ``huuska``), ``channel_bank_n`` (DVK's bank-slope
     parameter, cross-section W h + h^2/n), ``trench_height_m`` (dredged-trench form), and
     ``waterplane_coefficient`` for ``barrass-1979``.
     """
@@ -64,7 +66,7 @@ class SquatInput:
     depth_m: ArrayLike
     beam_m: float | None = None
     length_m: float | None = None
-    channel_width_m: float | None = None
+    channel_width_m: float | ArrayLike | None = None
     channel_bank_n: float | None = None
     trench_height_m: float | None = None
     waterplane_coefficient: float | None = None
@@ -136,11 +138,12 @@ class BarrassSimple:
 
 
 def barrass_blockage_factor(cb: float, beam_m: float, draught_m: float, depth_m: ArrayLike,
-                            channel_width_m: float | None = None) -> FloatArray:
+                            channel_width_m: float | ArrayLike | None = None) -> FloatArray:
     """S = B T / (W h) with W = min(channel width, (7.7 + 20 (1 - Cb)^2) B)."""
     width_of_influence = (7.7 + 20.0 * (1.0 - cb) ** 2) * beam_m
-    width = width_of_influence if channel_width_m is None else min(channel_width_m,
-                                                                   width_of_influence)
+    # fmin: a NaN channel width (open water) falls back to the width of influence
+    width = (width_of_influence if channel_width_m is None
+             else np.fmin(np.asarray(channel_width_m, dtype=np.float64), width_of_influence))
     return np.asarray(beam_m * draught_m / (width * np.asarray(depth_m, dtype=np.float64)))
 
 
@@ -160,7 +163,7 @@ class BarrassBlockage:
         warnings = (_common_warnings(inp) + _barrass_h_over_t(inp)
                     + _range_warning("blockage S", blockage, 0.100, 0.265,
                                      "Barrass & Derrett, scribd 311106883"))
-        details = {"blockage": float(np.min(blockage))}
+        details = {"blockage": float(np.nanmin(blockage))}
         return SquatResult(self.name, np.asarray(s, dtype=np.float64), warnings, details)
 
 
@@ -178,8 +181,10 @@ class Barrass1979:
         _need(inp, "beam_m")
         assert inp.beam_m is not None
         h = np.asarray(inp.depth_m, dtype=np.float64)
+        width: FloatArray | float
         if inp.channel_width_m is not None:
-            width = inp.channel_width_m
+            # scalar or array; NaN (open water) cells give NaN here: pass Cw and no width instead
+            width = np.asarray(inp.channel_width_m, dtype=np.float64)
         else:
             _need(inp, "waterplane_coefficient")
             assert inp.waterplane_coefficient is not None
@@ -189,7 +194,8 @@ class Barrass1979:
         s = inp.cb * (blockage / (1.0 - blockage)) ** (2.0 / 3.0) * v**2.08 / 30.0
         warnings = _common_warnings(inp) + _barrass_h_over_t(inp)
         return SquatResult(self.name, np.asarray(s, dtype=np.float64), warnings,
-                           {"blockage": float(np.min(blockage)), "width_m": float(width)})
+                           {"blockage": float(np.nanmin(blockage)),
+                            "width_m": float(np.nanmin(width))})
 
 
 @dataclass(frozen=True)
@@ -246,12 +252,15 @@ class Huuska:
             ks = 1.0
         else:
             bank = 0.0 if inp.channel_bank_n is None else 1.0 / inp.channel_bank_n
-            blockage = 0.98 * inp.beam_m * inp.draught_m / (inp.channel_width_m * h + h**2 * bank)
+            width = np.asarray(inp.channel_width_m, dtype=np.float64)
+            # NaN width (open water) -> NaN blockage -> Ks = 1 below
+            blockage = 0.98 * inp.beam_m * inp.draught_m / (width * h + h**2 * bank)
             s1 = blockage
             if inp.trench_height_m is not None:
                 s1 = blockage / _trench_k1(blockage, inp.trench_height_m / h)
             ks = np.where(s1 > 0.03, 7.45 * s1 + 0.76, 1.0)
-            details["blockage"] = float(np.min(blockage))
+            if np.any(np.isfinite(blockage)):
+                details["blockage"] = float(np.nanmin(blockage))
         details["ks"] = float(np.max(ks))
         f2 = fnh * fnh
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -146,7 +146,7 @@ def _tide_at(tide: float | ArrayLike | TideLevel, times: NDArray[np.datetime64])
 
 
 def squat_on(vessel: Vessel, water_depth_m: ArrayLike, method: str,
-             channel_width_m: float | None = None) -> tuple[FloatArray, list[str]]:
+             channel_width_m: float | ArrayLike | None = None) -> tuple[FloatArray, list[str]]:
     """Squat (m) at each water depth; 0 where the ship would already touch bottom (h <= T).
 
     Those cells are no-go anyway and several formulas have no value there.
@@ -185,17 +185,19 @@ def _rule_grids(rule: RuleConfig, zone: xr.DataArray | None, draught_m: float,
 def ukc_grid(depth_below_cd: xr.DataArray, vessel: Vessel, times: ArrayLike,
              tide: float | ArrayLike | TideLevel, *, rule: RuleConfig,
              allowances: Allowances | None = None, zone: xr.DataArray | None = None,
-             squat_method: str = "barrass-confined", channel_width_m: float | None = None,
+             squat_method: str = "barrass-confined",
+             channel_width_m: float | xr.DataArray | None = None,
              surge_m: float | ArrayLike = 0.0, dtype: type = np.float64) -> xr.Dataset:
     """Net UKC and its class on every cell of a 2-D depth grid at every time.
 
     ``depth_below_cd`` (m, positive down, any two dims, e.g. lat/lon); ``times`` UTC datetime64;
     ``tide`` a constant, one level per time, or a :class:`twin.tide.TideLevel` (m above CD);
     ``surge_m`` added to the tide (scalar or per time); ``zone`` a grid of zone labels aligned
-    with the depth grid when ``rule`` is a mapping. Returns a Dataset with dims
-    (time, <grid dims>): ``net_ukc_m`` (``dtype``), ``ukc_class`` (int8, ``UKC_CLASS``), and
-    (grid dims) ``required_ukc_m``; attrs carry squat warnings. Raises ValueError for
-    mismatched inputs or zones without a rule.
+    with the depth grid when ``rule`` is a mapping; ``channel_width_m`` a width or a grid of
+    widths aligned with the depth grid (NaN = open water) for the blockage-aware methods.
+    Returns a Dataset with dims (time, <grid dims>): ``net_ukc_m`` (``dtype``), ``ukc_class``
+    (int8, ``UKC_CLASS``), and (grid dims) ``required_ukc_m``; attrs carry squat warnings.
+    Raises ValueError for mismatched inputs or zones without a rule.
     """
     t = np.atleast_1d(np.asarray(times, dtype="datetime64[ns]"))
     eta = _tide_at(tide, t) + np.asarray(surge_m, dtype=np.float64)
@@ -207,10 +209,15 @@ def ukc_grid(depth_below_cd: xr.DataArray, vessel: Vessel, times: ArrayLike,
     warnings: dict[str, str] = {}
     # a few times per block keeps the temporaries in cache: ~3x faster than one big block
     per_block = max(1, _BLOCK_CELLS // max(depth.size, 1))
+    width: float | FloatArray | None = None
+    if isinstance(channel_width_m, xr.DataArray):
+        width = np.asarray(channel_width_m.values, dtype=np.float64)[None]
+    elif channel_width_m is not None:
+        width = float(channel_width_m)
     for a in range(0, t.size, per_block):
         b = min(a + per_block, t.size)
         h = depth[None, :, :] + eta[a:b, None, None]
-        squat_m, found = squat_on(vessel, h, squat_method, channel_width_m)
+        squat_m, found = squat_on(vessel, h, squat_method, width)
         for text in found:
             warnings.setdefault(text.split(" = ")[0], text)
         block = net[a:b]

@@ -125,3 +125,17 @@ def test_fresh_water_allowance_and_heel() -> None:
     # heel 2 deg, B 32, T 12: 16 sin 2 + 12 cos 2 - 12
     expected = 16 * np.sin(np.radians(2)) + 12 * np.cos(np.radians(2)) - 12
     assert heel_allowance_m(12.0, 32.0, 2.0) == pytest.approx(expected)
+
+
+def test_channel_width_grid_mixes_channel_and_open_water_squat() -> None:
+    # one grid, two cells of 24 m: the left in the 340 m channel, the right in open water (NaN)
+    depth = _grid([[24.0, 24.0]])
+    width = xr.DataArray(np.array([[340.0, np.nan]]), dims=("lat", "lon"))
+    ship = Vessel(draught_m=21.5, speed_kn=10.0, cb=0.86, beam_m=65.0, length_m=360.0)
+    ds = ukc_grid(depth, ship, [T0], 0.0, rule=UkcRule(0.1), squat_method="barrass-blockage",
+                  channel_width_m=width)
+    # Barrass & Derrett: S = B T / (W h); W = 340 m in the channel, (7.7 + 20 (1 - Cb)^2) B open
+    for j, w in enumerate([340.0, (7.7 + 20 * 0.14**2) * 65.0]):
+        s_block = 65.0 * 21.5 / (w * 24.0)
+        expected = 0.86 * s_block**0.81 * 10**2.08 / 20
+        assert float(ds.net_ukc_m[0, 0, j]) == pytest.approx(24.0 - 21.5 - expected, abs=1e-12)
