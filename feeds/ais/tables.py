@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from feeds.ais.errors import AisFormatError
 from feeds.ais.rules import ITEM, finish_positions, finish_static, rejected_rows
-from feeds.schema import AIS_POSITION, AIS_STATIC, UTC_US, AdapterResult
+from feeds.schema import AIS_POSITION, AIS_STATIC, AdapterResult
 
 MARINECADASTRE_COLUMNS = [
     "MMSI", "BaseDateTime", "LAT", "LON", "SOG", "COG", "Heading", "VesselName", "IMO",
@@ -131,58 +131,118 @@ def _time_rule(col: str, parsed: pl.Expr) -> pl.Expr:
     )
 
 
-@dataclass(frozen=True)
-class _Table:
-    """A table brought to raw canonical columns, before the shared rules."""
+@dataclass
+class _Spec:
+    """How one table format maps to the raw canonical columns.
 
-    frame: pl.DataFrame  # _item, line, raw, _pre (rule struct or null), _skip, canonical cols
-    static: bool
+    `numbers` maps canonical position columns to CSV columns read as plain numbers; `extras`
+    computes other position columns; `skip` names the skip reason of a row (null = keep);
+    `static_raw` maps canonical static columns to CSV columns (grouped as text) and
+    `static_typed` turns those texts into typed values.
+    """
+
+    time_col: str
+    ts: pl.Expr
+    numbers: dict[str, str]
+    extras: dict[str, pl.Expr] = field(default_factory=dict)
+    skip: pl.Expr | None = None
+    static_raw: dict[str, str] = field(default_factory=dict)
+    static_typed: dict[str, pl.Expr] = field(default_factory=dict)
 
 
-def _finish(table: _Table, source: str) -> AdapterResult:
-    """Apply pre-rules, skips and the shared position rules; build the AdapterResult."""
-    df = table.frame
-    skipped = df.filter(pl.col("_skip").is_not_null())
-    df = df.filter(pl.col("_skip").is_null())
-    pre = df.filter(pl.col("_pre").is_not_null()).select(
+def _fast_number(col: str) -> pl.Expr:
+    """A plain cast; text it cannot read (blanks around, "Unknown") makes the row suspect."""
+    return pl.col(col).cast(pl.Float64, strict=False)
+
+
+def _read_table(
+    path: Path, lf: pl.LazyFrame, names: list[str], spec: _Spec, source: str, separator: str
+) -> AdapterResult:
+    """Run `spec` over the scanned table; see the module docstring for the contract.
+
+    The whole table is touched by cheap casts only; the exact rule of a suspicious row (a
+    number that does not parse, a time that does not parse) is worked out on those rows alone,
+    and static data is grouped as raw text before it is typed.
+    """
+    suspect = pl.col("ts_utc").is_null()
+    for src in spec.numbers.values():
+        text = pl.col(src)
+        suspect = suspect | (text.is_not_null() & (text != "") & _fast_number(src).is_null())
+    skip = spec.skip if spec.skip is not None else pl.lit(None, pl.String)
+    wide = _collect(
+        lf.with_row_index(ITEM).with_columns(
+            pl.col(ITEM).cast(pl.Int64),
+            spec.ts.alias("ts_utc"),
+            *[_fast_number(src).alias(dst) for dst, src in spec.numbers.items()],
+            *[expr.alias(dst) for dst, expr in spec.extras.items()],
+            skip.alias("_skip"),
+        ).with_columns(suspect.alias("_suspect")),
+        path,
+    )
+    position_cols = [c for c in AIS_POSITION if c != "source"]
+    narrow = wide.select(ITEM, *position_cols, "_skip", "_suspect")
+    skipped = narrow.filter(pl.col("_skip").is_not_null()).group_by("_skip").len().sort("_skip")
+    kept = narrow.filter(pl.col("_skip").is_null())
+    # Suspicious rows get their exact rule here; those that only held an "Unknown" word
+    # where a number belongs go back to the main stream.
+    rule = pl.coalesce(_time_rule(spec.time_col, pl.col("ts_utc")), _bad_number(spec.numbers))
+    suspects = wide.filter(pl.col("_skip").is_null() & pl.col("_suspect")).with_columns(
+        rule.alias("_pre")
+    )
+    pre = suspects.filter(pl.col("_pre").is_not_null()).select(
         ITEM, pl.col("_pre").struct.field("rule"), pl.col("_pre").struct.field("detail")
     )
-    df = df.filter(pl.col("_pre").is_null())
-    positions, bad = finish_positions(df.select(ITEM, *[c for c in AIS_POSITION if c != "source"]),
-                                      source)
+    cleared = suspects.filter(pl.col("_pre").is_null()).with_columns(
+        *[_number(src).alias(dst) for dst, src in spec.numbers.items()]
+    ).select(ITEM, *position_cols)
+    main = pl.concat([kept.filter(~pl.col("_suspect")).select(ITEM, *position_cols), cleared])
+    positions, bad = finish_positions(main, source)
+    positions = positions.sort(ITEM)
+    rejected_items = pl.concat([pre[ITEM], bad[ITEM]])
     frames = {"ais_position": positions.drop(ITEM), "ais_static": pl.DataFrame(schema=AIS_STATIC)}
-    if table.static:
-        ok = df.join(positions.select(ITEM), on=ITEM, how="semi")
-        frames["ais_static"] = _static_rows(ok)
-    items = table.frame.select(ITEM, "line", "raw")
-    counts = skipped.group_by("_skip").len().sort("_skip")
+    if spec.static_raw:
+        frames["ais_static"] = _static_rows(wide, positions, spec)
+    raw = pl.concat_str([pl.col(c).fill_null("") for c in names], separator=separator)
+    items = wide.filter(pl.col(ITEM).is_in(rejected_items.implode())).select(
+        ITEM, (pl.col(ITEM) + 2).alias("line"), raw.alias("raw")
+    )
     return AdapterResult(
         frames=frames,
         rejected=rejected_rows(items, [pre, bad], source),
-        skipped=dict(counts.iter_rows()),
-        items_read=table.frame.height,
+        skipped=dict(skipped.iter_rows()),
+        items_read=wide.height,
         items_accepted=positions.height,
     )
 
 
-def _static_rows(df: pl.DataFrame) -> pl.DataFrame:
-    values = ["name", "imo", "callsign", "ship_type", "length_m", "beam_m", "draught_m",
-              "destination", "eta_utc"]
-    raw = df.select(ITEM, *[pl.col(c) for c in AIS_STATIC])
-    clean = finish_static(raw).drop(ITEM)
+def _static_rows(wide: pl.DataFrame, positions: pl.DataFrame, spec: _Spec) -> pl.DataFrame:
+    """One static row per MMSI and distinct static values, at the first time seen.
+
+    Only rows whose position was accepted count. Grouping happens on the raw text (cheap,
+    few distinct values per ship); typing and cleaning run on the groups only.
+    """
+    accepted = wide.select(ITEM, "ts_utc", "mmsi", *spec.static_raw.values()).join(
+        positions.select(ITEM), on=ITEM, how="semi"
+    )
+    raw_cols = list(spec.static_raw.values())
+    groups = accepted.group_by("mmsi", *raw_cols).agg(
+        pl.col("ts_utc").min(), pl.col(ITEM).min()
+    )
+    typed = groups.select(
+        ITEM, "ts_utc", "mmsi",
+        *[expr.alias(dst) for dst, expr in spec.static_typed.items()],
+    )
+    for column in AIS_STATIC:
+        if column not in typed.columns:
+            typed = typed.with_columns(pl.lit(None, AIS_STATIC[column]).alias(column))
+    clean = finish_static(typed.select(ITEM, *AIS_STATIC))
+    values = [c for c in AIS_STATIC if c not in ("ts_utc", "mmsi")]
     informative = pl.any_horizontal(*[pl.col(c).is_not_null() for c in values])
     return (
         clean.filter(informative)
-        .sort("ts_utc", maintain_order=True)
+        .sort("ts_utc", ITEM)
         .unique(subset=["mmsi", *values], keep="first", maintain_order=True)
-    )
-
-
-def _base(lf: pl.LazyFrame, names: list[str], separator: str) -> pl.LazyFrame:
-    return lf.with_row_index(ITEM).with_columns(
-        pl.col(ITEM).cast(pl.Int64),
-        (pl.col(ITEM).cast(pl.Int64) + 2).alias("line"),
-        pl.concat_str([pl.col(c).fill_null("") for c in names], separator=separator).alias("raw"),
+        .drop(ITEM)
     )
 
 
@@ -200,24 +260,25 @@ def read_marinecadastre(path: Path, source: str) -> AdapterResult:
         .str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False)
         .dt.replace_time_zone("UTC")
     )
-    numbers = {"mmsi": "MMSI", "lat": "LAT", "lon": "LON", "sog_kn": "SOG", "cog_deg": "COG",
-               "heading_deg": "Heading", "nav_status": "Status"}
-    frame = _base(lf, names, ",").with_columns(
-        ts.alias("ts_utc"),
-        *[_number(src).alias(dst) for dst, src in numbers.items()],
-        pl.coalesce(_time_rule("BaseDateTime", ts), _bad_number(numbers)).alias("_pre"),
-        pl.lit(None, pl.String).alias("_skip"),
-        pl.col("VesselName").alias("name"),
-        _unknown_null("IMO").str.strip_prefix("IMO").cast(pl.Int64, strict=False).alias("imo"),
-        pl.col("CallSign").alias("callsign"),
-        _number("VesselType").alias("ship_type"),
-        _number("Length").alias("length_m"),
-        _number("Width").alias("beam_m"),
-        _number("Draft").alias("draught_m"),
-        pl.lit(None, pl.String).alias("destination"),
-        pl.lit(None, UTC_US).alias("eta_utc"),
+    spec = _Spec(
+        time_col="BaseDateTime",
+        ts=ts,
+        numbers={"mmsi": "MMSI", "lat": "LAT", "lon": "LON", "sog_kn": "SOG", "cog_deg": "COG",
+                 "heading_deg": "Heading", "nav_status": "Status"},
+        static_raw={"name": "VesselName", "imo": "IMO", "callsign": "CallSign",
+                    "ship_type": "VesselType", "length_m": "Length", "beam_m": "Width",
+                    "draught_m": "Draft"},
+        static_typed={
+            "name": pl.col("VesselName"),
+            "imo": _unknown_null("IMO").str.strip_prefix("IMO").cast(pl.Int64, strict=False),
+            "callsign": pl.col("CallSign"),
+            "ship_type": _number("VesselType"),
+            "length_m": _number("Length"),
+            "beam_m": _number("Width"),
+            "draught_m": _number("Draft"),
+        },
     )
-    return _finish(_Table(_collect(frame, path), static=True), source)
+    return _read_table(path, lf, names, spec, source, ",")
 
 
 def read_dma(path: Path, source: str) -> AdapterResult:
@@ -241,30 +302,36 @@ def read_dma(path: Path, source: str) -> AdapterResult:
         .dt.replace_time_zone("UTC")
     )
     mobile = pl.col("Type of mobile").str.strip_chars()
-    numbers = {"mmsi": "MMSI", "lat": "Latitude", "lon": "Longitude", "sog_kn": "SOG",
-               "cog_deg": "COG", "heading_deg": "Heading"}
     status_text = pl.col("Navigational status").str.strip_chars().str.to_lowercase()
     ship_text = pl.col("Ship type").str.strip_chars().str.to_lowercase()
-    frame = _base(lf, names, ",").with_columns(
-        ts.alias("ts_utc"),
-        *[_number(src).alias(dst) for dst, src in numbers.items()],
-        status_text.replace_strict(DMA_NAV_STATUS, default=None, return_dtype=pl.Int64)
-        .alias("nav_status"),
-        pl.coalesce(_time_rule("# Timestamp", ts), _bad_number(numbers)).alias("_pre"),
-        pl.when(mobile.is_in(["Class A", "Class B"])).then(None)
-        .otherwise(pl.concat_str(pl.lit("mobile "), mobile.fill_null("(blank)"))).alias("_skip"),
-        _unknown_null("Name").alias("name"),
-        _number("IMO").alias("imo"),
-        _unknown_null("Callsign").alias("callsign"),
-        ship_text.replace_strict(DMA_SHIP_TYPE, default=None, return_dtype=pl.Int64)
-        .alias("ship_type"),
-        _number("Length").alias("length_m"),
-        _number("Width").alias("beam_m"),
-        _number("Draught").alias("draught_m"),
-        _unknown_null("Destination").alias("destination"),
-        eta.alias("eta_utc"),
+    spec = _Spec(
+        time_col="# Timestamp",
+        ts=ts,
+        numbers={"mmsi": "MMSI", "lat": "Latitude", "lon": "Longitude", "sog_kn": "SOG",
+                 "cog_deg": "COG", "heading_deg": "Heading"},
+        extras={
+            "nav_status": status_text.replace_strict(DMA_NAV_STATUS, default=None,
+                                                     return_dtype=pl.Int64),
+        },
+        skip=pl.when(mobile.is_in(["Class A", "Class B"])).then(None)
+        .otherwise(pl.concat_str(pl.lit("mobile "), mobile.fill_null("(blank)"))),
+        static_raw={"name": "Name", "imo": "IMO", "callsign": "Callsign",
+                    "ship_type": "Ship type", "length_m": "Length", "beam_m": "Width",
+                    "draught_m": "Draught", "destination": "Destination", "eta_utc": "ETA"},
+        static_typed={
+            "name": _unknown_null("Name"),
+            "imo": _number("IMO"),
+            "callsign": _unknown_null("Callsign"),
+            "ship_type": ship_text.replace_strict(DMA_SHIP_TYPE, default=None,
+                                                  return_dtype=pl.Int64),
+            "length_m": _number("Length"),
+            "beam_m": _number("Width"),
+            "draught_m": _number("Draught"),
+            "destination": _unknown_null("Destination"),
+            "eta_utc": eta,
+        },
     )
-    return _finish(_Table(_collect(frame, path), static=True), source)
+    return _read_table(path, lf, names, spec, source, ",")
 
 
 def _collect(frame: pl.LazyFrame, path: Path) -> pl.DataFrame:
@@ -349,22 +416,16 @@ def read_mapped_csv(path: Path, mapping_path: str | Path, source: str) -> Adapte
     lf = _scan(path, mapping.separator)
     cols = mapping.columns
     names = _header(lf, path, list(cols.values()))
-    ts = mapping.parse_time(cols["time"])
     numbers = {"mmsi": cols["mmsi"], "lat": cols["lat"], "lon": cols["lon"],
-               "sog_kn": cols["speed"], "cog_deg": cols["course"]}
+               "cog_deg": cols["course"], "_speed": cols["speed"]}
     if "heading" in cols:
         numbers["heading_deg"] = cols["heading"]
     if "status" in cols:
         numbers["nav_status"] = cols["status"]
-    speed = _number(cols["speed"]) * SPEED_FACTORS[mapping.speed_unit]
-    frame = _base(lf, names, mapping.separator).with_columns(
-        ts.alias("ts_utc"),
-        *[_number(src).alias(dst) for dst, src in numbers.items() if dst != "sog_kn"],
-        speed.alias("sog_kn"),
-        pl.coalesce(_time_rule(cols["time"], ts), _bad_number(numbers)).alias("_pre"),
-        pl.lit(None, pl.String).alias("_skip"),
-    )
+    extras = {"sog_kn": _number(cols["speed"]) * SPEED_FACTORS[mapping.speed_unit]}
     for absent in ("heading_deg", "nav_status"):
         if absent not in numbers:
-            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(absent))
-    return _finish(_Table(_collect(frame, path), static=False), source)
+            extras[absent] = pl.lit(None, pl.Float64)
+    spec = _Spec(time_col=cols["time"], ts=mapping.parse_time(cols["time"]), numbers=numbers,
+                 extras=extras)
+    return _read_table(path, lf, names, spec, source, mapping.separator)

@@ -200,3 +200,16 @@ def test_bad_mapping_files_are_named(tmp_path: Path) -> None:
     absent.write_text(MAPPING.read_text().replace('lat = "y"', 'lat = "latitude"'))
     with pytest.raises(AisFormatError, match="latitude"):
         read_ais(DATA / "mapping_example.csv", mapping=absent)
+
+
+def test_unknown_words_and_padded_numbers_are_not_errors(tmp_path: Path) -> None:
+    header = (DATA / "marinecadastre_sample.csv").read_text().split("\n")[0]
+    path = tmp_path / "AIS_2023_01_02.csv"
+    path.write_text(
+        header + "\n"
+        "367004670,2023-01-02T00:00:06, 29.5 ,-89.5,Unknown,nan,511.0,X,,,31.0,0.0,,,,,A\n"
+    )
+    result = read_ais(path)
+    assert result.accounting_holds() and result.rejected.height == 0
+    (row,) = result.frames["ais_position"].to_dicts()
+    assert (row["lat"], row["lon"], row["sog_kn"], row["cog_deg"]) == (29.5, -89.5, None, None)
