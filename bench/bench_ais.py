@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import reduce
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -33,6 +35,7 @@ DATA = Path(__file__).parents[1] / "tests" / "data" / "ais"
 TARGET_SENTENCES = 1_000_000
 MC_ROWS = 2_000_000
 CLOCK = datetime(2026, 11, 28, tzinfo=UTC)
+T = TypeVar("T")
 
 
 def _checksum(text: str) -> str:
@@ -67,7 +70,7 @@ def pyais_positions(path: Path) -> pl.DataFrame:
     with pyais.FileReaderStream(str(path)) as stream:
         for message in stream:
             try:
-                msg = message.decode()
+                msg: Any = message.decode()
             except AISBaseException:
                 continue
             if msg.msg_type in (1, 2, 3, 18):
@@ -112,7 +115,7 @@ def assert_same_positions(ours: pl.DataFrame, theirs: pl.DataFrame) -> None:
         raise AssertionError(f"{diff.height} positions differ from pyais, e.g. {diff.head(3)}")
 
 
-def _timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
     start = time.perf_counter()
     value = fn(*args, **kwargs)
     return value, time.perf_counter() - start

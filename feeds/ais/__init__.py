@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from feeds.ais.aisstream import parse_aisstream_lines
 from feeds.ais.errors import AisFormatError
@@ -135,7 +136,7 @@ def _read_nmea(
     return merge_results(results)
 
 
-def _progress(total: int, name: str):  # type: ignore[no-untyped-def]
+def _progress(total: int, name: str) -> Any:
     from tqdm import tqdm  # imported here: only progress bars need it
 
     return tqdm(total=total, desc=name, unit="line", unit_scale=True)

@@ -55,7 +55,7 @@ def parse_aisstream_lines(
         if kind not in POSITION_KINDS + STATIC_KINDS:
             skipped[f"aisstream {kind}"] += 1
             continue
-        meta = doc.get("MetaData") if isinstance(doc.get("MetaData"), dict) else {}
+        meta: dict[str, Any] = doc["MetaData"] if isinstance(doc.get("MetaData"), dict) else {}
         if not isinstance(body, dict) or "UserID" not in body:
             rejects.append((item, "json.missing_field", f"Message.{kind}.UserID is missing"))
             continue
@@ -72,8 +72,9 @@ def parse_aisstream_lines(
             )
             positions.append(row)
         else:
-            dim = body.get("Dimension") if isinstance(body.get("Dimension"), dict) else {}
-            eta = body.get("Eta") if isinstance(body.get("Eta"), dict) else {}
+            dim: dict[str, Any] = body["Dimension"] if isinstance(body.get("Dimension"), dict) \
+                else {}
+            eta: dict[str, Any] = body["Eta"] if isinstance(body.get("Eta"), dict) else {}
             row.update(
                 imo=body.get("ImoNumber"), name=body.get("Name"), callsign=body.get("CallSign"),
                 ship_type=body.get("Type"),
@@ -161,7 +162,7 @@ def _statics(rows: list[dict[str, Any]]) -> tuple[pl.DataFrame, pl.DataFrame]:
     frame, time_bad = _parse_time(frame)
     eta_by_item = {r[ITEM]: r["_eta"] for r in rows}
     etas = [
-        eta_after(*_ints(eta_by_item[item]), after=ts)
+        eta_after(*_ints(eta_by_item[item]), ts)
         for item, ts in zip(frame[ITEM].to_list(), frame["ts_utc"].to_list(), strict=True)
     ]
     frame = frame.with_columns(pl.Series("eta_utc", etas, dtype=AIS_STATIC["eta_utc"]))
@@ -175,5 +176,7 @@ def _statics(rows: list[dict[str, Any]]) -> tuple[pl.DataFrame, pl.DataFrame]:
     return finish_static(frame.drop("_time")), pl.concat([time_bad, bad_mmsi])
 
 
-def _ints(values: tuple[Any, ...]) -> tuple[int | None, ...]:
-    return tuple(int(v) if isinstance(v, int | float) else None for v in values)
+def _ints(values: tuple[Any, ...]) -> tuple[int | None, int | None, int | None, int | None]:
+    """(month, day, hour, minute) as ints, None for anything not a number."""
+    month, day, hour, minute = (int(v) if isinstance(v, int | float) else None for v in values)
+    return month, day, hour, minute

@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -346,17 +347,17 @@ class NmeaDecoder:
 
     def _assemble(
         self, s: pl.DataFrame, n: int, final: bool, out: _Outcome
-    ) -> tuple[pl.DataFrame, list[dict[str, object]]]:
+    ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
         """Split singles from fragments and reassemble the fragments in item order."""
         singles = s.filter(pl.col("count") == 1)
         frags = s.filter(pl.col("count") > 1).sort(ITEM)
-        pending: dict[tuple[object, ...], list[dict[str, object]]] = {}
-        done: list[dict[str, object]] = []
+        pending: dict[tuple[object, ...], list[dict[str, Any]]] = {}
+        done: list[dict[str, Any]] = []
         errors: list[tuple[int, str, str]] = []
 
         def drop(key: tuple[object, ...], why: str) -> None:
             for row in pending.pop(key):
-                errors.append((int(row[ITEM]), "nmea.incomplete_fragment",  # type: ignore[call-overload]
+                errors.append((int(row[ITEM]), "nmea.incomplete_fragment",
                                f"fragment {row['num']} of {row['count']} (seq '{row['seq']}', "
                                f"channel '{row['chan']}') {why}"))
 
@@ -397,12 +398,12 @@ class NmeaDecoder:
             if final or chain[-1][ITEM] < n - CARRY_WINDOW:
                 drop(key, "never got its remaining fragments")
             else:
-                out.state[[r[ITEM] for r in chain]] = CARRIED  # type: ignore[index]
+                out.state[[r[ITEM] for r in chain]] = CARRIED
         out.reject_list(errors)
         return singles, done
 
     def _messages(
-        self, singles: pl.DataFrame, multis: list[dict[str, object]], out: _Outcome
+        self, singles: pl.DataFrame, multis: list[dict[str, Any]], out: _Outcome
     ) -> None:
         """Route whole messages by type: vectorised positions, pyais statics, counted skips."""
         for message in multis:

@@ -104,19 +104,20 @@ def _number(col: str) -> pl.Expr:
 
 def _bad_number(cols: Mapping[str, str]) -> pl.Expr:
     """A rule struct for the first column (canonical name → CSV name) whose text isn't a number."""
-    expr = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.Struct({"rule": pl.String(),
-                                                                      "detail": pl.String()})))
+    checks = []
     for source in cols.values():
         text = _unknown_null(source)
-        expr = expr.when(text.is_not_null() & text.cast(pl.Float64, strict=False).is_null()).then(
-            pl.struct(
-                rule=pl.lit("csv.bad_number"),
-                detail=pl.concat_str(
-                    pl.lit(f"{source}='"), pl.col(source), pl.lit("' is not a number")
-                ),
+        checks.append(
+            pl.when(text.is_not_null() & text.cast(pl.Float64, strict=False).is_null()).then(
+                pl.struct(
+                    rule=pl.lit("csv.bad_number"),
+                    detail=pl.concat_str(
+                        pl.lit(f"{source}='"), pl.col(source), pl.lit("' is not a number")
+                    ),
+                )
             )
         )
-    return expr.otherwise(None)
+    return pl.coalesce(checks)
 
 
 def _time_rule(col: str, parsed: pl.Expr) -> pl.Expr:
