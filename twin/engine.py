@@ -95,6 +95,10 @@ class EngineConfig:
     inside_ttl_s: float = 12 * 3600.0  # … and one inside (a dark ship stays on the picture meanwhile)
     gate_queue_window_s: float = 900.0
     snapshot_events: int = 50
+    # AIS ship types that make no port calls (ITU-R M.1371 table 53: towing 31/32, pilot 50, SAR 51,
+    # tug 52, port tender 53, anti-pollution 54, law enforcement 55, medical 58): a tug idling at a
+    # quay is not a call
+    service_ship_types: tuple[int, ...] = (31, 32, 50, 51, 52, 53, 54, 55, 58)
 
     def stale_after_s(self, feed: str) -> float:
         """Age (s) after which a feed's newest message makes it stale."""
@@ -109,6 +113,7 @@ class EngineConfig:
         """Inverse of `to_dict`."""
         data = dict(data)
         data["detector"] = dataclass_from(DetectorConfig, data["detector"])
+        data["service_ship_types"] = tuple(data["service_ship_types"])
         return dataclass_from(cls, data)
 
 
@@ -480,8 +485,13 @@ class Engine:
         else:
             v.ref_chainage_km = None
             v.direction = None
-        report = Report(ts, lon, lat, sog, nav, berth, anc, inside, pilot, km)
-        self.detector.update(v, report, self._emit, self._open_call, self._close_call)
+        if v.ship_type in self.config.service_ship_types:
+            v.limit_inside = inside  # tracked and shown, but never a port call
+            if v.call_id is not None:
+                self._close_call(v, ts)
+        else:
+            report = Report(ts, lon, lat, sog, nav, berth, anc, inside, pilot, km)
+            self.detector.update(v, report, self._emit, self._open_call, self._close_call)
         v.dark = False
         v.phase = self._phase(v)
         self._dirty_vessels.add(mmsi)
