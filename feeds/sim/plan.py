@@ -9,8 +9,9 @@ checked against everything already decided:
 - tide: static under-keel clearance of 10 % of draught over the shallowest design depth of the
   channel stretch the ship sails, `depth_cd + tide(t) ≥ 1.10 × draught` for the whole transit
   (the rule of thumb of PIANC WG 121 for sheltered channels; a simplification of twin.ukc);
-- one-way channel: ships of `one_way_min_dwt` (300,000 t) and above never use the channel axis
-  at the same time as another such ship sailing the other way (with a 20 min margin).
+- one-way channel: ships of the 300,000 t class (from 90 % of the segments' `one_way_min_dwt`,
+  i.e. 270,000 DWT: VLCCs and Valemax ore carriers) never use the channel axis at the same time as
+  another such ship sailing the other way (with a 20 min margin).
 
 A ship that cannot proceed to its berth on arrival waits at an anchorage for its size and cargo:
 tankers at the dangerous-goods anchorage, other ships above 100,000 DWT at the large-ship
@@ -41,6 +42,7 @@ UKC_FRACTION = 0.10
 MAX_WAIT_S = 5 * 86400.0
 PILOT_JOIN_KM = 5.0  # where a ship from the pilot boarding area joins the channel axis
 FINAL_APPROACH_M = 600.0
+ONE_WAY_CLASS_FRACTION = 0.9
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,10 @@ class Planner:
         self.one_way: list[tuple[float, float, int]] = []  # (t0, t1, +1 inbound / -1 outbound)
         ch = port.channel
         self.k_end = ch.axis_chainage_km[-1]
-        self.one_way_dwt = min((s.one_way_min_dwt for s in ch.segments if s.one_way_min_dwt), default=10**9)
+        # The rule is published for the "300,000 t class" (30万吨级); the VLCCs of that class are
+        # 270–320 kt, so it applies from 90 % of the stated tonnage (a conservative reading).
+        self.one_way_dwt = ONE_WAY_CLASS_FRACTION * min(
+            (s.one_way_min_dwt for s in ch.segments if s.one_way_min_dwt), default=10**9)
         m = port.metric
         self._axis_xy = np.column_stack(m.xy(*np.asarray(ch.axis.coords).T))
         self._axis_km = np.asarray(ch.axis_chainage_km)

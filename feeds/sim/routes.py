@@ -70,9 +70,11 @@ class Router:
         self._land = land_m
         self._blocked = land_m.buffer(CLEARANCE_M)
         pockets = [port.metric.to_m(b.pocket) for b in port.berths.values()]
-        self._free = shapely.union_all(pockets).buffer(CELL_M)
+        # Pockets (and a cell around them, so the grid can leave them) cut through the shore
+        # clearance, never through land itself.
+        self._free = shapely.union_all(pockets).buffer(CELL_M).difference(land_m)
         self._obstacle = self._blocked.difference(self._free)
-        self._bare = land_m.difference(self._free)
+        self._bare = land_m
         shapely.prepare(self._land)
         shapely.prepare(self._obstacle)
         self._cache: dict[tuple[int, int, int, int], Path] = {}
@@ -144,7 +146,10 @@ class Router:
         cy, cx = np.divmod(np.array(cells), nx)
         xy = np.column_stack([x0 + cx * CELL_M, y0 + cy * CELL_M])
         xy[0], xy[-1] = a, b
-        return self._simplify(xy, self._clear_bare if obstacle is self._bare else self._clear)
+        path = self._simplify(xy, self._clear_bare if obstacle is self._bare else self._clear)
+        if shapely.LineString(path.xy).intersects(self._land):
+            return Path.of(xy)  # the raw cell path: never simplified across a spit of land
+        return path
 
     def _simplify(self, xy: np.ndarray, clear: Callable[[shapely.LineString], bool]) -> Path:
         """Greedy string pulling: the farthest vertex still in clear line of sight, repeatedly."""
