@@ -4,13 +4,14 @@ non-blank, non-comment line is accounted exactly once (accepted, rejected or ski
 from __future__ import annotations
 
 import itertools
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds.ais import NmeaDecoder, parse_nmea_lines
+from feeds.ais import NmeaDecoder, parse_aisstream_lines, parse_nmea_lines, read_ais
 from feeds.ais.nmea import BLANK
 
 DATA = Path(__file__).parents[1] / "data" / "ais"
@@ -103,3 +104,30 @@ def test_time_missing_accounting_without_default() -> None:
     assert result.items_read == len(expected_items(POOL))
     assert result.frames["ais_position"].height > 0  # the tag-block, $PGHP and USCG ones
     assert result.reasons()["time.missing"] > 700
+
+
+FIELD = st.text(st.sampled_from(list("0123456789.-+eE :TIMOABCnaUnknow/")), max_size=12)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(FIELD, min_size=10, max_size=20), min_size=1, max_size=15),
+       st.sampled_from(["marinecadastre_sample.csv", "dma_sample.csv"]))
+def test_garbage_table_rows_never_raise(rows: list[list[str]], template: str) -> None:
+    header = (DATA / template).read_text().split("\n")[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / template
+        # Ragged rows (10-20 fields for 17 or 26 columns) on purpose.
+        path.write_text(header + "\n" + "\n".join(",".join(row) for row in rows) + "\n")
+        result = read_ais(path)
+    assert result.accounting_holds()
+    assert result.items_read == len(rows)
+    assert set(result.rejected["line"].to_list()) <= set(range(2, len(rows) + 2))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(st.text(max_size=60), st.sampled_from(
+    (DATA / "aisstream_sample.jsonl").read_text().split("\n"))), max_size=20))
+def test_garbage_aisstream_lines_never_raise(lines: list[str]) -> None:
+    result = parse_aisstream_lines(lines, "prop")
+    assert result.accounting_holds()
+    assert result.items_read == sum(1 for line in lines if line.rstrip("\r\n").strip())
