@@ -21,6 +21,7 @@ import asyncio
 import hmac
 import json
 import logging
+import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -228,6 +229,10 @@ class LiveCore(Protocol):
 
     def count_ingest_error(self, rule: str) -> None:
         """Count an ingest message refused as a whole."""
+        ...
+
+    def note_timing(self, stage: str, seconds: float) -> None:
+        """Record how long one batch spent in a stage (reported by `/health`)."""
         ...
 
 
@@ -445,12 +450,14 @@ class BusServer:
         sender = asyncio.create_task(self._send_replies(connection, replies))
         try:
             async for message in connection:
+                started = time.perf_counter()
                 try:
                     batch = await asyncio.to_thread(parse_ingest, message, self.core.clock())
                 except IngestError as exc:
                     self.core.count_ingest_error(exc.rule)
                     replies.put_nowait((None, None, exc.to_message(getattr(exc, "msg_id", None))))
                     continue
+                self.core.note_timing("ingest_parse", time.perf_counter() - started)
                 durable = await self.core.submit_ingest(batch)
                 extra: dict[str, Any] = {"accepted": batch.accepted_rows, "rejected": batch.rejected.height}
                 if batch.msg_id is not None:

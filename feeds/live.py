@@ -24,6 +24,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -173,6 +174,9 @@ class LiveTwin:
         self._history_watermark = 0
         self._snapshot_cache: tuple[int, str] | None = None
         self._started_wall = time.time()
+        # recent stage durations in seconds, for /health (where the time of a batch goes)
+        self.timings: dict[str, deque[float]] = {}
+        self._journalled_at: dict[int, float] = {}
         self._sim_t: datetime | None = None
 
     # -- recovery ------------------------------------------------------------------------
@@ -292,6 +296,7 @@ class LiveTwin:
             "ingest_errors": dict(self.ingest_errors),
             "rejected_by_rule": dict(self.rejected_by_rule),
             "refused": dict(self.server.refused),
+            "timings_ms": self._timing_summary(),
             "uptime_s": round(wall - self._started_wall, 1),
         }
         if with_hash and self.engine is not None:
@@ -323,7 +328,10 @@ class LiveTwin:
             await self._pending_changed.wait()
         frames = {kind: frame for kind, frame in frames.items() if frame.height}
         journal = self.journal
+        started = time.perf_counter()
         seq = await asyncio.to_thread(journal.append, frames, now, meta)
+        self._journalled_at[seq] = time.perf_counter()
+        self.note_timing("journal_append", self._journalled_at[seq] - started)
         self._pending[seq] = Record(seq, now, frames, meta)
         self._pending_changed.set()
         wall = time.time()
@@ -349,9 +357,30 @@ class LiveTwin:
         assert journal is not None
         while journal.synced_seq < seq:
             if self._sync_task is None or self._sync_task.done():
-                self._sync_task = asyncio.ensure_future(asyncio.to_thread(journal.sync))
+                self._sync_task = asyncio.ensure_future(self._timed_sync())
             await asyncio.shield(self._sync_task)
         return seq
+
+    async def _timed_sync(self) -> int:
+        assert self.journal is not None
+        started = time.perf_counter()
+        synced = await asyncio.to_thread(self.journal.sync)
+        self.note_timing("fsync", time.perf_counter() - started)
+        return synced
+
+    def note_timing(self, stage: str, seconds: float) -> None:
+        """Record how long one batch spent in `stage` (the last 2,000 per stage are kept)."""
+        self.timings.setdefault(stage, deque(maxlen=2000)).append(seconds)
+
+    def _timing_summary(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for stage, values in self.timings.items():
+            ordered = sorted(values)
+            if ordered:
+                p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+                out[stage] = {"p50_ms": round(1e3 * ordered[len(ordered) // 2], 2),
+                              "p99_ms": round(1e3 * p99, 2), "n": len(ordered)}
+        return out
 
     async def _apply_loop(self) -> None:
         assert self._pending_changed is not None and self._engine_lock is not None
@@ -363,8 +392,13 @@ class LiveTwin:
             await self._durable(following)
             record = self._pending.pop(following)
             self._pending_changed.set()  # room for a waiting source
+            journalled = self._journalled_at.pop(following, None)
             async with self._engine_lock:
+                started = time.perf_counter()
+                if journalled is not None:
+                    self.note_timing("journalled_to_apply", started - journalled)
                 body = await asyncio.to_thread(self._apply_record, record)
+                self.note_timing("apply", time.perf_counter() - started)
                 self.applied_seq = following
                 self._note_record(record)
             if body is not None:

