@@ -32,12 +32,30 @@ class Track:
         self.marks: dict[str, datetime] = {}
 
     def _report(self, sog: float, cog: float, nav: int) -> None:
-        self.rows.append({"ts_utc": self.t, "mmsi": self.mmsi, "lat": self.lat, "lon": self.lon, "sog_kn": sog,
-                          "cog_deg": cog, "heading_deg": cog, "nav_status": nav, "source": "test"})
+        self.rows.append(
+            {
+                "ts_utc": self.t,
+                "mmsi": self.mmsi,
+                "lat": self.lat,
+                "lon": self.lon,
+                "sog_kn": sog,
+                "cog_deg": cog,
+                "heading_deg": cog,
+                "nav_status": nav,
+                "source": "test",
+            }
+        )
 
-    def sail_to(self, lon: float, lat: float, speed_kn: float, interval_s: float = 10.0, nav: int = 0,
-                mark: str | None = None) -> Track:
-        """Reports every `interval_s` along a straight leg to (lon, lat) at `speed_kn` (first one a step on)."""
+    def sail_to(
+        self,
+        lon: float,
+        lat: float,
+        speed_kn: float,
+        interval_s: float = 10.0,
+        nav: int = 0,
+        mark: str | None = None,
+    ) -> Track:
+        """Reports every `interval_s` on a straight leg to (lon, lat) at `speed_kn` (first one a step on)."""
         x, y = self.port.metric.xy(np.array([self.lon, lon]), np.array([self.lat, lat]))
         dist = math.hypot(x[1] - x[0], y[1] - y[0])
         step = speed_kn * 1852 / 3600 * interval_s
@@ -45,7 +63,9 @@ class Track:
         cog = math.degrees(math.atan2(x[1] - x[0], y[1] - y[0])) % 360
         for i in range(1, n + 1):
             f = i / n
-            px, py = self.port.metric.lonlat(np.array([x[0] + f * (x[1] - x[0])]), np.array([y[0] + f * (y[1] - y[0])]))
+            px, py = self.port.metric.lonlat(
+                np.array([x[0] + f * (x[1] - x[0])]), np.array([y[0] + f * (y[1] - y[0])])
+            )
             self.lon, self.lat = float(px[0]), float(py[0])
             self.t += timedelta(seconds=interval_s * min(1.0, dist / step) if n == 1 else interval_s)
             if mark and i == 1:
@@ -63,8 +83,14 @@ class Track:
             self.sail_to(lon, lat, speed_kn, interval_s)
         return self
 
-    def stay(self, seconds: float, interval_s: float = 180.0, sog: float = 0.0, nav: int = 0,
-             mark: str | None = None) -> Track:
+    def stay(
+        self,
+        seconds: float,
+        interval_s: float = 180.0,
+        sog: float = 0.0,
+        nav: int = 0,
+        mark: str | None = None,
+    ) -> Track:
         """Reports at the current position every `interval_s` for `seconds` (first one a step on)."""
         for i in range(int(seconds // interval_s)):
             self.t += timedelta(seconds=interval_s)

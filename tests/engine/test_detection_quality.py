@@ -50,10 +50,13 @@ def match(truth: pl.DataFrame, detected: pl.DataFrame, w0: datetime, w1: datetim
     """One-to-one matching (closest first) within TOLERANCE_S, scored over [w0, w1)."""
     t = truth.with_row_index("ti")
     d = detected.with_row_index("di")
-    pairs = (t.join(d, on=["mmsi", "event"], suffix="_d")
-             .filter(pl.col("location_id").eq_missing(pl.col("location_id_d")))
-             .with_columns(lag_s=(pl.col("ts_utc_d") - pl.col("ts_utc")).dt.total_microseconds() / 1e6)
-             .filter(pl.col("lag_s").abs() <= TOLERANCE_S).sort(pl.col("lag_s").abs()))
+    pairs = (
+        t.join(d, on=["mmsi", "event"], suffix="_d")
+        .filter(pl.col("location_id").eq_missing(pl.col("location_id_d")))
+        .with_columns(lag_s=(pl.col("ts_utc_d") - pl.col("ts_utc")).dt.total_microseconds() / 1e6)
+        .filter(pl.col("lag_s").abs() <= TOLERANCE_S)
+        .sort(pl.col("lag_s").abs())
+    )
     used_t: dict[int, float] = {}
     used_d: set[int] = set()
     for ti, di, lag in pairs.select("ti", "di", "lag_s").iter_rows():
@@ -67,13 +70,19 @@ def match(truth: pl.DataFrame, detected: pl.DataFrame, w0: datetime, w1: datetim
     for ev in tw["event"].unique().sort():
         ids = tw.filter(pl.col("event") == ev)["ti"].to_list()
         by_event[ev] = (len(ids), sum(1 for i in ids if i in used_t))
-    return Quality(truth=tw.height, found=len(found), detected=dw.height,
-                   false=sum(1 for di in dw["di"] if di not in used_d),
-                   worst_lag_s=max((abs(used_t[i]) for i in found), default=0.0), by_event=by_event)
+    return Quality(
+        truth=tw.height,
+        found=len(found),
+        detected=dw.height,
+        false=sum(1 for di in dw["di"] if di not in used_d),
+        worst_lag_s=max((abs(used_t[i]) for i in found), default=0.0),
+        by_event=by_event,
+    )
 
 
-def run_simulated_day(port: Port, seed: int, drop: float = 0.0, outage: timedelta | None = None,
-                      step_s: float = 900.0) -> tuple[Simulation, Engine]:
+def run_simulated_day(
+    port: Port, seed: int, drop: float = 0.0, outage: timedelta | None = None, step_s: float = 900.0
+) -> tuple[Simulation, Engine]:
     """The simulator's feeds through the NMEA adapter into a fresh engine.
 
     `drop`: share of AIS lines lost at random (reception); `outage`: a whole-feed AIS silence of
@@ -92,7 +101,12 @@ def run_simulated_day(port: Port, seed: int, drop: float = 0.0, outage: timedelt
             lines = []
         parsed = parse_nmea_lines(lines, "sim")
         assert drop or parsed.rejected.is_empty()  # lost lines break two-sentence type 5 messages
-        frames = {**parsed.frames, "gate_event": batch.gate, "customs_event": batch.customs, "tide_obs": batch.tide}
+        frames = {
+            **parsed.frames,
+            "gate_event": batch.gate,
+            "customs_event": batch.customs,
+            "tide_obs": batch.tide,
+        }
         eng.apply(frames, batch.t_utc)
     return sim, eng
 
@@ -105,7 +119,8 @@ def score(sim: Simulation, eng: Engine) -> Quality:
 
 @pytest.mark.slow
 def test_a_simulated_day_is_detected_at_95_percent_within_5_minutes_with_at_most_2_percent_false(
-        port: Port) -> None:
+    port: Port,
+) -> None:
     sim, eng = run_simulated_day(port, seed=7)
     q = score(sim, eng)
     assert q.truth >= 80, q  # a real day of traffic, not an empty one

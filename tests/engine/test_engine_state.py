@@ -13,8 +13,20 @@ from feeds.schema import AIS_STATIC, GATE_EVENT, TIDE_OBS
 from twin.engine import VESSEL_COLUMNS, Engine
 from twin.port import Port
 
-TOP_KEYS = {"v", "type", "seq", "ts_utc", "vessels", "berths", "anchorages", "gates", "events", "kpis", "alerts",
-            "feeds"}
+TOP_KEYS = {
+    "v",
+    "type",
+    "seq",
+    "ts_utc",
+    "vessels",
+    "berths",
+    "anchorages",
+    "gates",
+    "events",
+    "kpis",
+    "alerts",
+    "feeds",
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +53,9 @@ def test_berth_anchorage_and_channel_occupancy_follow_the_ship(port: Port, call_
     snap = eng.snapshot(T0 + timedelta(hours=5))
     anc = {a["id"]: a for a in snap["anchorages"]}
     assert anc["ANC-IN-1"]["mmsis"] == [412000001]
-    assert anc["ANC-IN-1"]["median_wait_h"] == pytest.approx((5 * 3600 - (3 * 3600 + 40 * 60 + 16.45)) / 3600, abs=1e-3)
+    assert anc["ANC-IN-1"]["median_wait_h"] == pytest.approx(
+        (5 * 3600 - (3 * 3600 + 40 * 60 + 16.45)) / 3600, abs=1e-3
+    )
     assert all(b["mmsi"] is None for b in snap["berths"])
 
     eng = engine_at(port, call_frame, timedelta(hours=8))  # all fast at 06:22:57
@@ -71,8 +85,13 @@ def test_snapshot_has_exactly_the_protocol_shape(port: Port, call_frame: pl.Data
     assert len(vessel["h3"]) == 15 and vessel["h3"].startswith("89")  # resolution 9, hex text
     assert vessel["last_seen_utc"].endswith("Z")
     assert set(snap["events"][0]) == {"ts_utc", "mmsi", "call_id", "event", "location_id"}
-    assert [e["event"] for e in snap["events"]] == ["port_limit_arrival", "pilot_on_board", "anchorage_arrival",
-                                                    "anchorage_departure", "all_fast"]
+    assert [e["event"] for e in snap["events"]] == [
+        "port_limit_arrival",
+        "pilot_on_board",
+        "anchorage_arrival",
+        "anchorage_departure",
+        "all_fast",
+    ]
     for tile in snap["kpis"].values():
         assert set(tile) == {"value", "unit", "label_zh", "label_en", "updated_utc", "stale", "trend"}
     assert set(snap["feeds"]) == {"ais", "gate", "customs", "tide"}
@@ -107,14 +126,34 @@ def test_deltas_carry_only_what_changed_and_seq_rises_by_one(port: Port) -> None
 
 def test_static_data_fills_the_vessel_row(port: Port) -> None:
     eng = Engine(port)
-    static = pl.DataFrame([{"ts_utc": T0, "mmsi": 430000001, "imo": 9811000, "name": "ZHEN HUA 1",
-                            "callsign": "BQXY", "ship_type": 70, "length_m": 300.0, "beam_m": 48.0,
-                            "draught_m": 14.2, "destination": "ZHANJIANG", "eta_utc": None}], schema=AIS_STATIC)
+    static = pl.DataFrame(
+        [
+            {
+                "ts_utc": T0,
+                "mmsi": 430000001,
+                "imo": 9811000,
+                "name": "ZHEN HUA 1",
+                "callsign": "BQXY",
+                "ship_type": 70,
+                "length_m": 300.0,
+                "beam_m": 48.0,
+                "draught_m": 14.2,
+                "destination": "ZHANJIANG",
+                "eta_utc": None,
+            }
+        ],
+        schema=AIS_STATIC,
+    )
     pos = Track(port, 430000001, 110.60, 21.00).stay(20, interval_s=10, sog=9.0).frame()
     msg = eng.apply({"ais_static": static, "ais_position": pos}, T0 + timedelta(seconds=30)).to_message()
     row = dict(zip(VESSEL_COLUMNS, msg["vessels"]["rows"][0], strict=True))
-    assert (row["name"], row["ship_class"], row["length_m"], row["beam_m"], row["draught_m"]) == \
-        ("ZHEN HUA 1", "cargo", 300.0, 48.0, 14.2)
+    assert (row["name"], row["ship_class"], row["length_m"], row["beam_m"], row["draught_m"]) == (
+        "ZHEN HUA 1",
+        "cargo",
+        300.0,
+        48.0,
+        14.2,
+    )
     assert row["sog_kn"] == 9.0
 
 
@@ -138,9 +177,20 @@ def test_feed_freshness_counts_messages_and_turns_stale(port: Port) -> None:
 def test_gate_queue_and_transactions_in_the_last_hour(port: Port) -> None:
     now = T0 + timedelta(hours=2)
     # 30 passages at GATE-BM-IN in the last 15 min, 60 s each: Little's law gives 30/900 s × 60 s = 2 trucks
-    rows = [{"ts_utc": now - timedelta(seconds=30 * i), "gate_id": "GATE-BM-IN", "lane": 1, "direction": "in",
-             "visit_id": f"V{i}", "truck_id": None, "container_ids": [], "outcome": "accepted",
-             "processing_s": 60.0} for i in range(30)]
+    rows = [
+        {
+            "ts_utc": now - timedelta(seconds=30 * i),
+            "gate_id": "GATE-BM-IN",
+            "lane": 1,
+            "direction": "in",
+            "visit_id": f"V{i}",
+            "truck_id": None,
+            "container_ids": [],
+            "outcome": "accepted",
+            "processing_s": 60.0,
+        }
+        for i in range(30)
+    ]
     rows += [{**rows[0], "ts_utc": now - timedelta(minutes=90), "visit_id": "OLD"}]  # outside the hour
     rows += [{**rows[0], "ts_utc": now - timedelta(minutes=40), "gate_id": "GATE-BM-OUT", "direction": "out"}]
     eng = Engine(port)
@@ -151,8 +201,9 @@ def test_gate_queue_and_transactions_in_the_last_hour(port: Port) -> None:
     assert msg["kpis"]["gate_tx_per_hour"]["value"] == 31.0
 
 
-def test_restore_from_snapshot_bytes_gives_the_same_state_and_the_same_future(port: Port,
-                                                                            call_frame: pl.DataFrame) -> None:
+def test_restore_from_snapshot_bytes_gives_the_same_state_and_the_same_future(
+    port: Port, call_frame: pl.DataFrame
+) -> None:
     parts = batches(call_frame, 15)
     half = len(parts) // 2
     straight = Engine(port)
@@ -173,8 +224,10 @@ def test_restore_from_snapshot_bytes_gives_the_same_state_and_the_same_future(po
 def test_the_state_hash_changes_with_the_state(port: Port) -> None:
     eng = Engine(port)
     empty = eng.state_hash()
-    eng.apply({"ais_position": Track(port, 450000001, 110.6, 21.0).stay(20, interval_s=10).frame()},
-              T0 + timedelta(minutes=1))
+    eng.apply(
+        {"ais_position": Track(port, 450000001, 110.6, 21.0).stay(20, interval_s=10).frame()},
+        T0 + timedelta(minutes=1),
+    )
     assert eng.state_hash() != empty
     assert Engine(port).state_hash() == empty
 
@@ -194,8 +247,17 @@ def test_an_observer_sees_every_apply_and_its_alerts_reach_the_same_delta(port: 
     def rule(eng: Engine, delta: object) -> None:
         seen.append(eng.seq)
         if eng.seq == 2:
-            eng.set_alert({"id": "A1", "rule": "test", "priority": "warning", "state": "raised",
-                           "subject": "420000001", "text_zh": "测试", "text_en": "test"})
+            eng.set_alert(
+                {
+                    "id": "A1",
+                    "rule": "test",
+                    "priority": "warning",
+                    "state": "raised",
+                    "subject": "420000001",
+                    "text_zh": "测试",
+                    "text_en": "test",
+                }
+            )
 
     eng = Engine(port)
     eng.add_observer(rule)

@@ -13,8 +13,15 @@ from engine_tracks import SEA, T0, Track, batches, full_call
 from twin.engine import Engine
 from twin.port import Port
 
-ORDER = ["port_limit_arrival", "pilot_on_board", "anchorage_arrival", "anchorage_departure", "all_fast",
-         "departure_from_berth", "port_limit_departure"]
+ORDER = [
+    "port_limit_arrival",
+    "pilot_on_board",
+    "anchorage_arrival",
+    "anchorage_departure",
+    "all_fast",
+    "departure_from_berth",
+    "port_limit_departure",
+]
 
 
 def run(port: Port, frame: pl.DataFrame, minutes: float = 10.0) -> Engine:
@@ -36,9 +43,15 @@ def crossing_times(port: Port, frame: pl.DataFrame) -> tuple[datetime, datetime]
 
 def expected(port: Port, tr: Track) -> dict[str, datetime]:
     arrive, leave = crossing_times(port, tr.frame())
-    return {"port_limit_arrival": arrive, "pilot_on_board": tr.marks["pob"], "anchorage_arrival": tr.marks["anchor"],
-            "anchorage_departure": tr.marks["weigh"], "all_fast": tr.marks["all_fast"],
-            "departure_from_berth": tr.marks["unberth"], "port_limit_departure": leave}
+    return {
+        "port_limit_arrival": arrive,
+        "pilot_on_board": tr.marks["pob"],
+        "anchorage_arrival": tr.marks["anchor"],
+        "anchorage_departure": tr.marks["weigh"],
+        "all_fast": tr.marks["all_fast"],
+        "departure_from_berth": tr.marks["unberth"],
+        "port_limit_departure": leave,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +59,21 @@ def clean_call(port: Port) -> Track:
     return full_call(port)
 
 
-def test_a_full_call_gives_each_event_once_at_the_time_its_condition_began(port: Port, clean_call: Track) -> None:
+def test_a_full_call_gives_each_event_once_at_the_time_its_condition_began(
+    port: Port, clean_call: Track
+) -> None:
     ev = run(port, clean_call.frame()).events
     assert ev["event"].to_list() == ORDER
     assert set(ev["call_id"]) == {"412000001-0001"}
-    assert ev["location_id"].to_list() == [None, None, "ANC-IN-1", "ANC-IN-1", "XS-ORE-400K", "XS-ORE-400K", None]
+    assert ev["location_id"].to_list() == [
+        None,
+        None,
+        "ANC-IN-1",
+        "ANC-IN-1",
+        "XS-ORE-400K",
+        "XS-ORE-400K",
+        None,
+    ]
     want = expected(port, clean_call)
     for event, ts in ev.select("event", "ts_utc").iter_rows():
         assert ts == want[event], event  # the start of the condition, not the end of the dwell
@@ -72,8 +95,14 @@ def test_the_dwell_is_needed_before_anchorage_arrival_is_reported(port: Port, cl
     eng.apply({"ais_position": clean_call.frame().filter(pl.col("ts_utc") <= nine_min)}, nine_min)
     assert "anchorage_arrival" not in eng.events["event"].to_list()
     later = nine_min + timedelta(minutes=5)
-    eng.apply({"ais_position": clean_call.frame().filter(pl.col("ts_utc").is_between(nine_min, later,
-                                                                                    closed="right"))}, later)
+    eng.apply(
+        {
+            "ais_position": clean_call.frame().filter(
+                pl.col("ts_utc").is_between(nine_min, later, closed="right")
+            )
+        },
+        later,
+    )
     arr = eng.events.filter(pl.col("event") == "anchorage_arrival")
     assert arr["ts_utc"].to_list() == [clean_call.marks["anchor"]]
 
@@ -96,7 +125,11 @@ def noisy(port: Port, frame: pl.DataFrame, seed: int = 3) -> pl.DataFrame:
     x2, y2 = port.metric.xy(out["lon"].to_numpy(), out["lat"].to_numpy())
     lon2, lat2 = port.metric.lonlat(x2 + jump.to_numpy(), y2)
     out = out.with_columns(lon=pl.Series(lon2), lat=pl.Series(lat2))
-    for start in (t_channel + timedelta(minutes=5), t_anchor + timedelta(minutes=30), t_berth + timedelta(hours=1)):
+    for start in (
+        t_channel + timedelta(minutes=5),
+        t_anchor + timedelta(minutes=30),
+        t_berth + timedelta(hours=1),
+    ):
         out = out.filter(~ts.is_between(start, start + timedelta(minutes=20)).gather(out["i"]))
     return out.drop("i")
 
