@@ -12,14 +12,16 @@ import pydeck as pdk
 import xarray as xr
 
 from layers import style
+from twin.ukc import UKC_CLASS
 
-UKC_CLASS_CODES = {0: "no_go", 1: "marginal", 2: "safe"}
+# twin.ukc class codes (IHO S-129 sense): 0 safe, 1 marginal, 2 no-go, -1 no data
+UKC_CLASS_CODES = {code: status.replace("-", "_") for status, code in UKC_CLASS.items() if code >= 0}
 
 
 def ukc_layer(ukc_class: xr.DataArray, *, cell_size_m: float = 200.0) -> pdk.Layer:
-    """Cells of a UKC class grid (dims lat, lon; values 'safe'/'marginal'/'no_go' or codes 0/1/2).
+    """Cells of a UKC class grid (dims lat, lon): `twin.ukc` class codes or names.
 
-    Cells with no class (land, outside the computed area) are left out.
+    Cells with no class (code −1, NaN: land or outside the computed area) are left out.
     """
     grid = ukc_class.transpose("lat", "lon")
     values = grid.to_numpy()
@@ -27,7 +29,7 @@ def ukc_layer(ukc_class: xr.DataArray, *, cell_size_m: float = 200.0) -> pdk.Lay
     data = []
     for r, c in zip(*np.nonzero(_has_class(values)), strict=True):
         value = values[r, c]
-        name = UKC_CLASS_CODES.get(int(value), "safe") if not isinstance(value, str) else str(value)
+        name = UKC_CLASS_CODES[int(value)] if not isinstance(value, str) else str(value).replace("-", "_")
         data.append(
             {
                 "position": [float(lon2[r, c]), float(lat2[r, c])],
@@ -49,7 +51,9 @@ def ukc_layer(ukc_class: xr.DataArray, *, cell_size_m: float = 200.0) -> pdk.Lay
 
 def _has_class(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind in "fc":
-        return ~np.isnan(values)
+        return ~np.isnan(values) & (values >= 0)
+    if values.dtype.kind in "iu":
+        return values >= 0
     return np.array([[v not in (None, "", "nan") for v in row] for row in values], dtype=bool)
 
 

@@ -20,36 +20,9 @@
   const $ = (id) => document.getElementById(id);
   const text = (key) => (state.config.texts[state.lang] || {})[key] || key;
 
-  // ---- layer specs (pydeck JSON) -> deck.gl layers ------------------------------------------
-  function convertLayer(spec, data) {
-    const type = spec["@@type"];
-    const props = {};
-    for (const [key, value] of Object.entries(spec)) {
-      if (key === "@@type") continue;
-      if (typeof value === "string" && value.startsWith("@@=")) {
-        // pydeck marks every string as an expression; only accessors (get*) read a field of the row
-        const field = value.slice(3);
-        props[key] = key.startsWith("get") ? (d) => d[field] : field;
-      } else {
-        props[key] = value;
-      }
-    }
-    if (data !== undefined) props.data = data;
-    return new deck[type](props);
-  }
-
-  // Bitmap layers carry their image as a data URL: decode it before the layer is made, since the
-  // standalone deck.gl bundle does not fetch images itself.
-  function loadImages(spec) {
-    if (spec["@@type"] !== "BitmapLayer" || typeof spec.image !== "string") return Promise.resolve();
-    if (spec.image.startsWith("@@=")) spec.image = spec.image.slice(3);
-    return new Promise((resolve) => {
-      const img = new Image();
-      img.onload = () => { spec.image = img; resolve(); };
-      img.onerror = () => { console.error("bathymetry image failed to decode"); delete spec.image; resolve(); };
-      img.src = spec.image;
-    });
-  }
+  // layer specs (pydeck JSON from layers/) become deck.gl layers in deckspec.js
+  const convertLayer = (spec, data) => window.twinDeckSpec.convertLayer(spec, data);
+  const loadImages = (spec) => window.twinDeckSpec.loadImages(spec);
 
   // ---- vessel hulls: the same footprint as layers/vessels.py hull_polygons -----------------
   const M_PER_DEG_LAT = 110574.0;
@@ -233,6 +206,7 @@
       return;
     }
     state.seq = msg.seq;
+    state.ts = msg.ts_utc;
     state.dirty = true;
     renderTiles(); renderTicker();
   }

@@ -1,0 +1,174 @@
+"""The cockpit in a real headless Chromium, on the real demo (simulator → engine → bus → cockpit)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import open_page, screenshot_array, wait_for_seq
+
+pytestmark = pytest.mark.browser
+
+BACKGROUND = np.array([11, 20, 32])  # the page and map background, #0b1420
+
+
+def _format_tile(value: float | None, unit: str, lang: str) -> tuple[str, str]:
+    """How a wall display shows a KPI, written independently of the page's script:
+    tonnes in 万吨 in Chinese (as Chinese port statistics do), ≥100 rounded with thousands
+    separators, whole numbers as they are, the rest with one decimal."""
+    if value is None:
+        return "—", ""
+    units_zh = {"vessels": "艘", "/h": "次/小时", "h": "小时", "TEU": "标箱"}
+    if unit == "t" and lang == "zh":
+        value, unit = value / 10000, "万吨"
+    elif lang == "zh":
+        unit = units_zh.get(unit, unit)
+    if abs(value) >= 100:
+        shown = f"{round(value):,}"
+    elif float(value).is_integer():
+        shown = str(int(value))
+    else:
+        shown = f"{value:.1f}"
+    return shown, unit
+
+
+class BusRecorder:
+    """Our own subscriber of the engine's bus: the merged KPIs after every message, by engine time."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self.by_ts: dict[str, dict[str, Any]] = {}
+        self.latest_ts = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from websockets.sync.client import connect
+
+        kpis: dict[str, Any] = {}
+        with connect(self.url, max_size=2**25) as ws:
+            while not self._stop.is_set():
+                try:
+                    msg = json.loads(ws.recv(timeout=1.0))
+                except TimeoutError:
+                    continue
+                if msg["type"] == "snapshot":
+                    kpis = dict(msg.get("kpis") or {})
+                else:
+                    for key, kpi in (msg.get("kpis") or {}).items():
+                        kpis[key] = {**kpis.get(key, {}), **kpi}
+                self.by_ts[msg["ts_utc"]] = json.loads(json.dumps(kpis))
+                self.latest_ts = msg["ts_utc"]
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def test_cockpit_loads_offline_and_the_map_is_live(browser: Any, demo: Any) -> None:
+    page, problems = open_page(browser, demo.cockpit_url)
+    wait_for_seq(page, 3)
+    page.evaluate("window.__marker = 'no-reload'")
+    page.wait_for_timeout(1500)
+    first = screenshot_array(page, "#twin-map")
+    before = page.evaluate(
+        "Object.fromEntries([...window.__twin.vessels.values()].map(v => [v.mmsi, [v.lon, v.lat]]))"
+    )
+    page.wait_for_timeout(4000)
+    second = screenshot_array(page, "#twin-map")
+    after = page.evaluate(
+        "Object.fromEntries([...window.__twin.vessels.values()].map(v => [v.mmsi, [v.lon, v.lat]]))"
+    )
+
+    assert problems == []  # nothing failed, nothing fetched off this machine
+    drawn = (np.abs(first - BACKGROUND).sum(axis=2) > 40).mean()
+    assert drawn > 0.3, f"deck.gl canvas looks blank ({drawn:.1%} drawn)"
+    moved = [m for m in before if m in after and before[m] != after[m]]
+    assert len(before) > 20 and len(moved) >= 3, (len(before), len(moved))
+    changed = (np.abs(first - second).sum(axis=2) > 30).mean()
+    assert changed > 0.0005, f"the map did not change between screenshots ({changed:.3%})"
+    assert page.evaluate("window.__marker") == "no-reload"
+    page.close()
+
+
+def test_tile_values_equal_what_the_engine_sends(browser: Any, demo: Any) -> None:
+    import time
+
+    recorder = BusRecorder(demo.live.url + "/stream")
+    try:
+        page, _ = open_page(browser, demo.cockpit_url)
+        wait_for_seq(page, 3)
+        page.wait_for_function("document.querySelectorAll('#kpi-tiles .tile').length >= 8")
+        shown = page.evaluate("""(() => {
+            const out = {};
+            for (const t of document.querySelectorAll('#kpi-tiles .tile'))
+                out[t.dataset.kpi] = [t.querySelector('.v').textContent, t.querySelector('.u').textContent];
+            return {ts: window.__twin.ts, tiles: out};
+        })()""")
+        deadline = time.monotonic() + 15
+        while recorder.latest_ts < shown["ts"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert shown["ts"] in recorder.by_ts, "our subscriber never saw the engine time the page shows"
+        engine = recorder.by_ts[shown["ts"]]
+    finally:
+        recorder.stop()
+    assert len(shown["tiles"]) >= 8 and set(shown["tiles"]) == set(engine)
+    for kpi_id, tile in shown["tiles"].items():
+        kpi = engine[kpi_id]
+        assert tuple(tile) == _format_tile(kpi.get("value"), kpi.get("unit") or "", "zh"), kpi_id
+    page.close()
+
+
+def test_language_switch_changes_the_labels(browser: Any, demo: Any) -> None:
+    page, _ = open_page(browser, demo.cockpit_url)
+    wait_for_seq(page, 1)
+    page.wait_for_function("document.querySelectorAll('#kpi-tiles .tile').length >= 8")
+    assert page.locator("h1").inner_text() == "湛江港智慧口岸 · 数字孪生驾驶舱"
+    zh_labels = page.locator(".tile-label").all_inner_texts()
+    page.click("#lang-button")
+    page.wait_for_function("window.__twin.lang === 'en'")
+    assert page.locator("h1").inner_text() == "Zhanjiang Smart Port of Entry · Digital Twin Cockpit"
+    en_labels = page.locator(".tile-label").all_inner_texts()
+    assert "Vessels at anchor" in en_labels and "锚泊船舶" in zh_labels
+    assert page.locator("#lang-button").inner_text() == "中文"
+    page.close()
+
+
+def test_kiosk_shows_no_controls_and_tours(browser: Any, demo: Any) -> None:
+    page, problems = open_page(browser, demo.cockpit_url + "kiosk")
+    wait_for_seq(page, 1)
+    assert not page.locator("#lang-button").is_visible()
+    assert not page.locator("#tour-button").is_visible()
+    assert page.evaluate("window.__twin.tour") is True
+    assert problems == []
+    page.close()
+
+
+def test_browser_hull_matches_the_layer_function(browser: Any, demo: Any) -> None:
+    from layers.vessels import hull_polygons
+
+    page, _ = open_page(browser, demo.cockpit_url)
+    wait_for_seq(page, 1)
+    cases = [
+        (110.5, 21.0, 90.0, 200.0, 30.0),
+        (110.41, 21.15, 313.5, 333.0, 60.0),
+        (110.7, 20.98, None, 50.0, 9.0),
+    ]
+    for lon, lat, heading, length, beam in cases:
+        js = np.array(
+            page.evaluate(f"window.__twinHull({lon}, {lat}, {json.dumps(heading)}, {length}, {beam})")
+        )
+        py = hull_polygons(
+            np.array([lon]),
+            np.array([lat]),
+            np.array([np.nan if heading is None else heading]),
+            np.array([length]),
+            np.array([beam]),
+        )[0]
+        assert np.allclose(js, py, atol=1e-9)
+    page.close()
