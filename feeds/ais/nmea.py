@@ -72,6 +72,7 @@ CARRY_WINDOW = 200
 MS_THRESHOLD = 100_000_000_000
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HEX = {value: f"{value:02X}" for value in range(256)}
 ACCEPTED, REJECTED_, SKIPPED, CARRIED = 1, 2, 3, 4
 
 
@@ -275,34 +276,40 @@ class NmeaDecoder:
             _uscg_us=pl.when(uscg).then(uscg_time * 1_000_000),
             _uscg_r=pl.when(uscg).then(rest.str.extract(r",r([^,]*)", 1)),
         )
+        # Rule names over all rows (cheap literals); details only for the rows that broke one.
         rule = (
-            pl.when(pl.col("_calc") != pl.col("_given"))
-            .then(_why("nmea.checksum", _cs_detail()))
-            .when(~pl.col("_tag_ok"))
-            .then(_why("nmea.tag_checksum", pl.concat_str(pl.lit("tag block \\"), "tag",
-                                                          pl.lit("\\ checksum does not match"))))
+            pl.when(pl.col("_calc") != pl.col("_given")).then(pl.lit("nmea.checksum"))
+            .when(~pl.col("_tag_ok")).then(pl.lit("nmea.tag_checksum"))
             .when(pl.col("_c").is_not_null() & pl.col("_c_us").is_null())
-            .then(_why("time.unparseable", pl.concat_str(pl.lit("tag block c:"), "_c",
-                                                         pl.lit(" is not a UNIX time"))))
+            .then(pl.lit("time.unparseable"))
             .when((pl.col("count") < 1) | (pl.col("num") < 1) | (pl.col("num") > pl.col("count")))
-            .then(_why("nmea.fragment_number", pl.concat_str(
-                pl.lit("fragment "), pl.col("num").cast(pl.String), pl.lit(" of "),
-                pl.col("count").cast(pl.String))))
-            .when(pl.col("payload").str.len_bytes() == 0)
-            .then(_why("nmea.empty_payload", pl.lit("payload field is empty")))
-            .when(pl.col("_bad_chars"))
-            .then(_why("nmea.bad_payload", pl.concat_str(
-                pl.lit("payload "), "payload", pl.lit(" has characters outside the 6-bit armour"))))
-            .when(pl.col("fill") > 5)
-            .then(_why("nmea.fill_bits", pl.concat_str(
-                pl.lit("fill bits "), pl.col("fill").cast(pl.String), pl.lit(" not in 0..5"))))
+            .then(pl.lit("nmea.fragment_number"))
+            .when(pl.col("payload").str.len_bytes() == 0).then(pl.lit("nmea.empty_payload"))
+            .when(pl.col("_bad_chars")).then(pl.lit("nmea.bad_payload"))
+            .when(pl.col("fill") > 5).then(pl.lit("nmea.fill_bits"))
             .otherwise(None)
             .alias("_why")
         )
         s = s.with_columns(rule)
-        bad = s.filter(pl.col("_why").is_not_null())
-        out.reject(bad.select(ITEM, pl.col("_why").struct.field("rule"),
-                              pl.col("_why").struct.field("detail")))
+        r = pl.col("_why")
+        detail = (
+            pl.when(r == "nmea.checksum").then(_cs_detail())
+            .when(r == "nmea.tag_checksum")
+            .then(pl.concat_str(pl.lit("tag block \\"), "tag",
+                                pl.lit("\\ checksum does not match")))
+            .when(r == "time.unparseable")
+            .then(pl.concat_str(pl.lit("tag block c:"), "_c", pl.lit(" is not a UNIX time")))
+            .when(r == "nmea.fragment_number")
+            .then(pl.concat_str(pl.lit("fragment "), pl.col("num").cast(pl.String),
+                                pl.lit(" of "), pl.col("count").cast(pl.String)))
+            .when(r == "nmea.empty_payload").then(pl.lit("payload field is empty"))
+            .when(r == "nmea.bad_payload")
+            .then(pl.concat_str(pl.lit("payload "), "payload",
+                                pl.lit(" has characters outside the 6-bit armour")))
+            .otherwise(pl.concat_str(pl.lit("fill bits "), pl.col("fill").cast(pl.String),
+                                     pl.lit(" not in 0..5")))
+        )
+        out.reject(s.filter(r.is_not_null()).select(ITEM, r.alias("rule"), detail.alias("detail")))
         return s.filter(pl.col("_why").is_null()).select(
             ITEM, "line", "talker", "count", "num", "seq", "chan", "payload", "fill", "body", "cs",
             pl.coalesce("_c_us", "_uscg_us").alias("ts_us"),
@@ -508,7 +515,7 @@ def _why(rule: str, detail: pl.Expr) -> pl.Expr:
 def _cs_detail() -> pl.Expr:
     return pl.concat_str(
         pl.lit("checksum *"), pl.col("cs"), pl.lit(" but the sentence gives "),
-        pl.col("_calc").map_elements(lambda v: f"{v:02X}", return_dtype=pl.String),
+        pl.col("_calc").replace_strict(HEX, default="??", return_dtype=pl.String),
     )
 
 

@@ -30,8 +30,6 @@ from feeds.schema import AIS_POSITION, AIS_STATIC, REJECTED, UTC_US
 # index of the input item (line or row) the position came from.
 ITEM = "_item"
 
-_RULE_DETAIL = pl.Struct({"rule": pl.String(), "detail": pl.String()})
-
 
 def _fmt(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.String).fill_null("null")
@@ -48,50 +46,36 @@ def finish_positions(raw: pl.DataFrame, source: str) -> tuple[pl.DataFrame, pl.D
     lat, lon = pl.col("lat").cast(pl.Float64), pl.col("lon").cast(pl.Float64)
     lat_na, lon_na = lat == 91.0, lon == 181.0
     mmsi = pl.col("mmsi").cast(pl.Int64, strict=False)
+    # Rule names over all rows (cheap literals); details only for the rows that broke one.
     rule = (
-        pl.when(pl.col("ts_utc").is_null())
-        .then(pl.struct(rule=pl.lit("time.missing"), detail=pl.lit("ts_utc is missing")))
-        .when(mmsi.is_null() | (mmsi < 1) | (mmsi > 999_999_999))
-        .then(
-            pl.struct(
-                rule=pl.lit("position.mmsi"),
-                detail=pl.concat_str(pl.lit("mmsi="), _fmt("mmsi"), pl.lit(" is not 1..999999999")),
-            )
-        )
-        .when((lat.abs() > 90.0) & ~lat_na)
-        .then(
-            pl.struct(
-                rule=pl.lit("position.out_of_range"),
-                detail=pl.concat_str(pl.lit("lat="), _fmt("lat"), pl.lit(" outside [-90, 90]")),
-            )
-        )
-        .when((lon.abs() > 180.0) & ~lon_na)
-        .then(
-            pl.struct(
-                rule=pl.lit("position.out_of_range"),
-                detail=pl.concat_str(pl.lit("lon="), _fmt("lon"), pl.lit(" outside [-180, 180]")),
-            )
-        )
-        .when((lat == 0.0) & (lon == 0.0))
-        .then(
-            pl.struct(
-                rule=pl.lit("position.null_island"),
-                detail=pl.lit("lat=0, lon=0 (no position fix)"),
-            )
-        )
-        .otherwise(pl.lit(None, dtype=_RULE_DETAIL))
+        pl.when(pl.col("ts_utc").is_null()).then(pl.lit("time.missing"))
+        .when(mmsi.is_null() | (mmsi < 1) | (mmsi > 999_999_999)).then(pl.lit("position.mmsi"))
+        .when(((lat.abs() > 90.0) & ~lat_na) | ((lon.abs() > 180.0) & ~lon_na))
+        .then(pl.lit("position.out_of_range"))
+        .when((lat == 0.0) & (lon == 0.0)).then(pl.lit("position.null_island"))
+        .otherwise(None)
         .alias("_why")
     )
     checked = raw.with_columns(rule)
-    bad = checked.filter(pl.col("_why").is_not_null())
-    rejected = bad.select(
-        pl.col(ITEM), pl.col("_why").struct.field("rule"), pl.col("_why").struct.field("detail")
+    why = pl.col("_why")
+    detail = (
+        pl.when(why == "time.missing").then(pl.lit("ts_utc is missing"))
+        .when(why == "position.mmsi")
+        .then(pl.concat_str(pl.lit("mmsi="), _fmt("mmsi"), pl.lit(" is not 1..999999999")))
+        .when((why == "position.out_of_range") & (lat.abs() > 90.0) & ~lat_na)
+        .then(pl.concat_str(pl.lit("lat="), _fmt("lat"), pl.lit(" outside [-90, 90]")))
+        .when(why == "position.out_of_range")
+        .then(pl.concat_str(pl.lit("lon="), _fmt("lon"), pl.lit(" outside [-180, 180]")))
+        .otherwise(pl.lit("lat=0, lon=0 (no position fix)"))
+    )
+    rejected = checked.filter(why.is_not_null()).select(
+        pl.col(ITEM), why.alias("rule"), detail.alias("detail")
     )
     sog = pl.col("sog_kn").cast(pl.Float64)
     cog = pl.col("cog_deg").cast(pl.Float64)
     heading = pl.col("heading_deg").cast(pl.Float64)
     status = pl.col("nav_status").cast(pl.Int64, strict=False)
-    good = checked.filter(pl.col("_why").is_null()).select(
+    good = checked.filter(why.is_null()).select(
         pl.col(ITEM),
         pl.col("ts_utc").cast(UTC_US),
         mmsi.cast(pl.UInt32).alias("mmsi"),
