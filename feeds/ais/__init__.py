@@ -24,8 +24,9 @@ from feeds.ais.tables import CsvMapping, read_dma, read_mapped_csv, read_marinec
 from feeds.schema import AdapterResult
 
 FORMATS = ("nmea", "marinecadastre", "dma", "aisstream", "csv")
-# Lines per decoder batch when reading NMEA files: bounds memory and paces the progress bar.
-NMEA_BATCH_LINES = 250_000
+# Bytes per decoder batch when reading NMEA files (about 400 000 sentences): bounds memory
+# and paces the progress bar.
+NMEA_BATCH_BYTES = 32 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 
 __all__ = [
@@ -109,27 +110,42 @@ def sniff_ais_format(path: str | Path) -> str:
     raise AisFormatError(f"{path}: not a known AIS format (first line {first[:80]!r})")
 
 
-def _batches(lines: list[str], size: int) -> Iterator[tuple[int, list[str]]]:
-    for start in range(0, len(lines), size):
-        yield start, lines[start : start + size]
+def _line_batches(path: Path, chunk_bytes: int) -> Iterator[tuple[list[str], int]]:
+    """The file's lines in batches cut at line ends, with the bytes each batch consumed.
+
+    Lines are split on "\n" only (not str.splitlines), so numbers match `wc -l` and editors
+    even when a garbled line holds form feeds or other Unicode line breaks. Undecodable bytes
+    become U+FFFD, which then fails the checksum of their sentence.
+    """
+    try:
+        with path.open("rb") as fh:
+            rest = b""
+            while block := fh.read(chunk_bytes):
+                block = rest + block
+                cut = block.rfind(b"\n")
+                if cut < 0:
+                    rest = block
+                    continue
+                rest = block[cut + 1 :]
+                yield block[:cut].decode("utf-8", errors="replace").split("\n"), cut + 1
+            if rest:
+                yield [rest.decode("utf-8", errors="replace")], len(rest)
+    except OSError as exc:
+        raise AisFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def _read_nmea(
     path: Path, default_ts_utc: datetime | None, progress: bool
 ) -> AdapterResult:
-    text = _open_text(path)
-    # Split on "\n" only (not str.splitlines) so line numbers match `wc -l` and editors even
-    # when a garbled line holds form feeds or other Unicode line breaks.
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
     decoder = NmeaDecoder(path.name, default_ts_utc)
     results: list[AdapterResult] = []
-    bar = _progress(len(lines), path.name) if progress else None
-    for start, batch in _batches(lines, NMEA_BATCH_LINES):
-        results.append(decoder.feed(batch, first_line_no=start + 1))
+    bar = _progress(path.stat().st_size, path.name) if progress else None
+    next_line = 1
+    for lines, consumed in _line_batches(path, NMEA_BATCH_BYTES):
+        results.append(decoder.feed(lines, first_line_no=next_line))
+        next_line += len(lines)
         if bar is not None:
-            bar.update(len(batch))
+            bar.update(consumed)
     results.append(decoder.flush())
     if bar is not None:
         bar.close()
@@ -139,7 +155,7 @@ def _read_nmea(
 def _progress(total: int, name: str) -> Any:
     from tqdm import tqdm  # imported here: only progress bars need it
 
-    return tqdm(total=total, desc=name, unit="line", unit_scale=True)
+    return tqdm(total=total, desc=name, unit="B", unit_scale=True, unit_divisor=1024)
 
 
 def read_ais(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import feeds.ais
 from feeds.ais import NmeaDecoder, parse_nmea_lines, read_ais
 from feeds.ais.rules import eta_after
 
@@ -215,3 +216,18 @@ def test_eta_resolves_to_next_occurrence(
     assert got == (None if expected is None else expected.replace(tzinfo=UTC))
     if got is not None:
         assert timedelta(0) <= got - after < timedelta(days=366 * 4)
+
+
+@pytest.mark.parametrize("name", ["sample.aivdm", "pghp.nmea", "interleaved.nmea"])
+def test_file_read_in_small_batches_equals_one_batch(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = read_ais(DATA / name, default_ts_utc=CLOCK)
+    # 300-byte batches cut between fragments and between wrappers and their sentences.
+    monkeypatch.setattr(feeds.ais, "NMEA_BATCH_BYTES", 300)
+    batched = read_ais(DATA / name, default_ts_utc=CLOCK)
+    assert batched.accounting_holds()
+    assert batched.items_read == whole.items_read
+    assert batched.rejected.equals(whole.rejected)
+    for kind in ("ais_position", "ais_static"):
+        assert batched.frames[kind].equals(whole.frames[kind])
