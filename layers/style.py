@@ -8,7 +8,7 @@ from __future__ import annotations
 RGBA = list[int]
 
 BACKGROUND = "#0b1420"
-LAND: RGBA = [38, 46, 56, 255]
+LAND: RGBA = [50, 60, 72, 255]
 LAND_EDGE: RGBA = [92, 108, 124, 255]
 
 # port-call phase of a vessel (engine vocabulary)

@@ -14,6 +14,8 @@
     seq: -1, lastMessageMs: 0, connected: false, everConnected: false, reconnects: 0,
     messages: 0, lang: "zh", tour: false, tourIndex: 0, tourTimer: null, dirty: false,
     bannerUntil: 0,
+    // measurements read by bench/bench_cockpit.py: ms from a message's arrival to the frame showing it
+    msgAt: 0, pendingSince: 0, updateMs: [], firstFullRenderMs: null,
   };
   window.__twin = state; // read by the browser tests
 
@@ -87,6 +89,8 @@
     }
     state.deck.setProps({ layers: [...state.staticLayers, ...live] });
     state.dirty = false;
+    state.drawnSince = state.pendingSince;
+    state.pendingSince = 0;
   }
 
   // ---- KPI tiles, alert ticker, status ---------------------------------------------------
@@ -186,7 +190,9 @@
   }
 
   function onMessage(event) {
+    const arrived = performance.now();
     const msg = JSON.parse(event.data);
+    if (!state.pendingSince) state.pendingSince = arrived;
     state.messages += 1;
     state.lastMessageMs = Date.now();
     if (msg.type === "snapshot") {
@@ -293,6 +299,14 @@
       style: { background: config.background },
       getTooltip: ({ object }) => object && object.tooltip ? { text: object.tooltip } : null,
       layers: state.staticLayers,
+      onAfterRender: () => {
+        if (!state.drawnSince) return;
+        const now = performance.now();
+        state.updateMs.push(now - state.drawnSince);
+        if (state.updateMs.length > 200) state.updateMs.shift();
+        if (state.firstFullRenderMs === null && state.vessels.size) state.firstFullRenderMs = now;
+        state.drawnSince = 0;
+      },
     });
     setLang(state.lang);
     connect();
