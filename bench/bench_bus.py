@@ -220,41 +220,55 @@ async def _run_rate(url: str, pool: Pool, lines_per_batch: int, seconds: float,
             "mean_ms": 1e3 * statistics.fmean(latencies) if latencies else float("nan")}
 
 
+def _server_timings(url: str) -> dict[str, dict[str, float]]:
+    import urllib.request
+
+    with urllib.request.urlopen(url.replace("ws://", "http://") + "/health", timeout=10) as response:
+        timings: dict[str, dict[str, float]] = json.loads(response.read())["timings_ms"]
+    return timings
+
+
+def _bus_run(pool: Pool, lines_per_batch: int, window: int | None) -> tuple[dict[str, float], str]:
+    """One run against a fresh `twin serve` (so its stage timings belong to this run only)."""
+    with tempfile.TemporaryDirectory(prefix="bench-bus-") as tmp:
+        process, url = _start_server(Path(tmp))
+        try:
+            result = asyncio.run(_run_rate(url, pool, lines_per_batch, SECONDS, window))
+            stages = _server_timings(url)
+        finally:
+            process.terminate()
+            process.wait(30)
+    names = ("ingest_parse", "journal_append", "fsync", "journalled_to_apply", "apply")
+    text = ", ".join(f"{name} {stages[name]['p50_ms']:.1f}/{stages[name]['p99_ms']:.1f}"
+                     for name in names if name in stages)
+    return result, text
+
+
 def main() -> None:
     """Run every rate through the bus and the baseline; print a table for bench/bus.md."""
     print(f"building {VESSELS}-vessel AIS sentence pool ...", flush=True)
     pool = Pool(_payload_pool())
-    rows: list[tuple[str, dict[str, Any], dict[str, float]]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-bus-") as tmp:
-        process, url = _start_server(Path(tmp))
-        try:
-            for multiplier in MULTIPLIERS:
-                rate = REAL_RATE * multiplier
-                per_batch = max(1, round(rate * TICK_S))
-                bus = asyncio.run(_run_rate(url, pool, per_batch, SECONDS, window=None))
-                base = baseline(pool, per_batch, min(200, int(SECONDS / TICK_S)))
-                rows.append((f"{multiplier}x ({rate:,.0f} msg/s offered)", bus, base))
-                print(f"{multiplier:>5}x: bus {bus['lines_per_s']:9,.0f} lines/s  "
-                      f"p50 {bus['p50_ms']:7.1f} ms  "
-                      f"p99 {bus['p99_ms']:7.1f} ms  ({bus['visible']}/{bus['batches']} batches) | "
-                      f"in-process {base['lines_per_s']:9,.0f} lines/s  p50 {base['p50_ms']:6.1f} ms  "
-                      f"p99 {base['p99_ms']:6.1f} ms", flush=True)
-            bus = asyncio.run(_run_rate(url, pool, 1000, SECONDS, window=16))
-            base = baseline(pool, 1000, 80)
-            rows.append(("saturation (1,000-line batches, 16 in flight)", bus, base))
-            print(f"  max: bus {bus['lines_per_s']:9,.0f} lines/s  p50 {bus['p50_ms']:7.1f} ms  "
-                  f"p99 {bus['p99_ms']:7.1f} ms | in-process {base['lines_per_s']:9,.0f} lines/s "
-                  f"(ratio {bus['lines_per_s'] / base['lines_per_s']:.2f})", flush=True)
-        finally:
-            process.terminate()
-            process.wait(30)
+    rows: list[tuple[str, dict[str, Any], dict[str, float], str]] = []
+    runs: list[tuple[str, int, int | None]] = [
+        (f"{m}x ({REAL_RATE * m:,.0f} msg/s offered)", max(1, round(REAL_RATE * m * TICK_S)), None)
+        for m in MULTIPLIERS
+    ]
+    runs.append(("saturation (1,000-line batches, 16 in flight)", 1000, 16))
+    for name, per_batch, window in runs:
+        bus, stages = _bus_run(pool, per_batch, window)
+        base = baseline(pool, per_batch, 80)
+        rows.append((name, bus, base, stages))
+        print(f"{name}: bus {bus['lines_per_s']:,.0f} lines/s p50 {bus['p50_ms']:.1f} ms "
+              f"p99 {bus['p99_ms']:.1f} ms ({bus['visible']}/{bus['batches']} batches) | in-process "
+              f"{base['lines_per_s']:,.0f} lines/s p50 {base['p50_ms']:.1f} ms p99 {base['p99_ms']:.1f} ms",
+              flush=True)
+        print(f"    server stages p50/p99 ms: {stages}", flush=True)
     print("\n| run | bus lines/s | bus p50 ms | bus p99 ms | in-process lines/s | in-process p50 ms "
           "| in-process p99 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, bus, base in rows:
+    for name, bus, base, _stages in rows:
         print(f"| {name} | {bus['lines_per_s']:,.0f} | {bus['p50_ms']:.1f} | {bus['p99_ms']:.1f} | "
               f"{base['lines_per_s']:,.0f} | {base['p50_ms']:.1f} | {base['p99_ms']:.1f} |")
-
 
 if __name__ == "__main__":
     main()

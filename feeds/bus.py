@@ -223,8 +223,12 @@ class LiveCore(Protocol):
         """(applied journal seq, snapshot JSON object text without the envelope keys)."""
         ...
 
-    def health(self, with_hash: bool = False) -> dict[str, Any]:
-        """The `/health` JSON body; `with_hash` adds the engine's state hash (diagnostics, tests)."""
+    def health(self) -> dict[str, Any]:
+        """The `/health` JSON body."""
+        ...
+
+    async def state_hash(self) -> str:
+        """The engine's state hash, taken between two applies (diagnostics, tests)."""
         ...
 
     def count_ingest_error(self, rule: str) -> None:
@@ -409,10 +413,13 @@ class BusServer:
     def _refuse(self, reason: str) -> None:
         self.refused[reason] = self.refused.get(reason, 0) + 1
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path, _, query = request.path.partition("?")
         if path == "/health":
-            return _json_response(connection, HTTPStatus.OK, self.core.health(with_hash="hash=1" in query))
+            body = self.core.health()
+            if "hash=1" in query.split("&"):
+                body.setdefault("engine", {})["state_hash"] = await self.core.state_hash()
+            return _json_response(connection, HTTPStatus.OK, body)
         if path not in ("/stream", "/ingest"):
             return connection.respond(HTTPStatus.NOT_FOUND, "not found: try /stream, /ingest or /health\n")
         if not origin_allowed(request.headers.get("Origin"), self.origins):
@@ -458,7 +465,13 @@ class BusServer:
                     replies.put_nowait((None, None, exc.to_message(getattr(exc, "msg_id", None))))
                     continue
                 self.core.note_timing("ingest_parse", time.perf_counter() - started)
-                durable = await self.core.submit_ingest(batch)
+                try:
+                    durable = await self.core.submit_ingest(batch)
+                except OSError as exc:  # the journal cannot be written (disk full, I/O error)
+                    self.core.count_ingest_error("journal.write")
+                    error = IngestError("journal.write", "$", f"not journalled, send again later: {exc}")
+                    replies.put_nowait((None, None, error.to_message(batch.msg_id)))
+                    continue
                 extra: dict[str, Any] = {"accepted": batch.accepted_rows, "rejected": batch.rejected.height}
                 if batch.msg_id is not None:
                     extra["id"] = batch.msg_id
@@ -480,8 +493,13 @@ class BusServer:
         while (item := await replies.get()) is not None:
             _msg_id, durable, body = item
             if durable is not None:
-                seq = await durable
-                body = {"ack": seq, **body}
+                try:
+                    seq = await durable
+                except OSError as exc:  # fsync failed: the batch may not survive a crash
+                    self.core.count_ingest_error("journal.sync")
+                    body = IngestError("journal.sync", "$", f"not durable: {exc}").to_message(_msg_id)
+                else:
+                    body = {"ack": seq, **body}
             try:
                 await connection.send(json.dumps(body))
             except ConnectionClosed:

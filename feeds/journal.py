@@ -170,7 +170,7 @@ class Journal:
         self._synced_seq = 0
         self._segments: list[tuple[int, Path]] = []   # (first seq, path), ascending
         self._open_segments()
-        self._handle: io.BufferedWriter | None = None
+        self._handle: io.FileIO | None = None
         self._handle_bytes = 0
 
     # -- opening -------------------------------------------------------------------------
@@ -224,17 +224,26 @@ class Journal:
             seq = self._last_seq + 1
             body = struct.pack("<Q", seq) + probe[8:]
             handle = self._writable(seq)
-            handle.write(_HEADER.pack(len(body), zlib.crc32(body)) + body)
-            handle.flush()  # into the OS: survives a kill -9 of this process, not a power cut
-            self._handle_bytes += _HEADER.size + len(body)
+            record = _HEADER.pack(len(body), zlib.crc32(body)) + body
+            try:
+                # one unbuffered write: in the OS on return, so it survives a kill -9 of this
+                # process (not a power cut: that is what `sync` is for)
+                written = handle.write(record)
+                if written != len(record):
+                    raise OSError(f"short write to the journal ({written} of {len(record)} bytes)")
+            except OSError:
+                # disk full or similar: cut the partial record so the journal stays readable
+                # and the next append does not leave garbage before the tail
+                os.ftruncate(handle.fileno(), self._handle_bytes)
+                raise
+            self._handle_bytes += len(record)
             self._last_seq = seq
         return seq
 
-    def _writable(self, seq: int) -> io.BufferedWriter:
+    def _writable(self, seq: int) -> io.FileIO:
         if self._handle is not None and self._handle_bytes < self.segment_bytes:
             return self._handle
         if self._handle is not None:
-            self._handle.flush()
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
@@ -243,11 +252,11 @@ class Journal:
             _first, path = self._segments[-1]
             size = path.stat().st_size
             if size < self.segment_bytes:
-                self._handle = path.open("ab")
+                self._handle = io.FileIO(path, "ab")
                 self._handle_bytes = size
                 return self._handle
         path = self.directory / f"seg-{seq:020d}.wal"
-        self._handle = path.open("ab")
+        self._handle = io.FileIO(path, "ab")
         self._handle_bytes = 0
         self._segments.append((seq, path))
         _fsync_dir(self.directory)
@@ -262,14 +271,16 @@ class Journal:
         with self._sync_lock:
             with self._lock:
                 target = self._last_seq
-                handle = self._handle
                 if target <= self._synced_seq:
                     return self._synced_seq
-                if handle is not None:
-                    handle.flush()
-                    fd = handle.fileno()
-            if handle is not None:
-                os.fsync(fd)
+                # a duplicate descriptor stays valid if a rotation closes the segment meanwhile
+                # (rotation fsyncs the old segment itself); appends go on during the fsync
+                fd = os.dup(self._handle.fileno()) if self._handle is not None else None
+            if fd is not None:
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
             self._synced_seq = max(self._synced_seq, target)
             return self._synced_seq
 
@@ -285,9 +296,7 @@ class Journal:
     # -- reading -------------------------------------------------------------------------
     def records(self, after: int = 0) -> Iterator[Record]:
         """Every record with seq > `after`, in order (reads the files; call after `open`/`sync`)."""
-        with self._lock:
-            if self._handle is not None:
-                self._handle.flush()
+        with self._lock:  # appends are unbuffered writes: the files hold every record appended
             segments = list(self._segments)
         for index, (first, path) in enumerate(segments):
             following = segments[index + 1][0] if index + 1 < len(segments) else None

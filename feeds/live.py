@@ -267,7 +267,14 @@ class LiveTwin:
         """Count an ingest message refused as a whole, by rule."""
         self.ingest_errors[rule] = self.ingest_errors.get(rule, 0) + 1
 
-    def health(self, with_hash: bool = False) -> dict[str, Any]:
+    async def state_hash(self) -> str:
+        """The engine's `state_hash()`, under the engine lock and off the loop."""
+        assert self._engine_lock is not None and self.engine is not None
+        engine = self.engine
+        async with self._engine_lock:
+            return await asyncio.to_thread(engine.state_hash)
+
+    def health(self) -> dict[str, Any]:
         """Feed freshness, engine seq and counters (the `/health` body)."""
         wall = time.time()
         feeds: dict[str, Any] = {}
@@ -299,8 +306,6 @@ class LiveTwin:
             "timings_ms": self._timing_summary(),
             "uptime_s": round(wall - self._started_wall, 1),
         }
-        if with_hash and self.engine is not None:
-            body["engine"]["state_hash"] = self.engine.state_hash()
         return body
 
     # -- the pipeline --------------------------------------------------------------------
@@ -389,7 +394,14 @@ class LiveTwin:
             while following not in self._pending:
                 self._pending_changed.clear()
                 await self._pending_changed.wait()
-            await self._durable(following)
+            try:
+                await self._durable(following)
+            except OSError as exc:
+                # fsync failed: nothing is applied before it is durable; retry rather than die
+                self.counters["journal_errors"] = self.counters.get("journal_errors", 0) + 1
+                log.error("journal fsync failed: %s; retrying in 1 s", exc)
+                await asyncio.sleep(1.0)
+                continue
             record = self._pending.pop(following)
             self._pending_changed.set()  # room for a waiting source
             journalled = self._journalled_at.pop(following, None)
@@ -531,6 +543,16 @@ def _write_history(
 
 
 # -- sources -------------------------------------------------------------------------------
+def sim_step_s(speed: float, batches_per_wall_s: float = 5.0) -> float:
+    """Simulated seconds per batch for `speed`: at least 1 s, and about five batches per wall second.
+
+    Each batch costs a fixed parse + apply time (tens of ms on two cores, see bench/bus.md), so a
+    1 s step at ×30 would spend most of a core on per-batch overhead; five batches per second
+    still gives the ≥ 1 Hz deltas of the protocol.
+    """
+    return max(1.0, speed / batches_per_wall_s)
+
+
 def simulator_source(simulation: Any, step_s: float, speed: float) -> Callable[[LiveTwin], Any]:
     """A source driving the twin from `feeds.simulate.Simulation` at `speed` × real time.
 
@@ -707,7 +729,7 @@ def start_live(
     journal_dir: str | Path,
     history_dir: str | Path | None = None,
     token: str | None = None,
-    step_s: float = 1.0,
+    step_s: float | None = None,
     make_engine: EngineFactory | None = None,
     origins: Sequence[str] = DEFAULT_ORIGINS,
 ) -> LiveHandle:
@@ -715,13 +737,15 @@ def start_live(
 
     `simulate` is a `feeds.simulate.SimConfig` (None: no simulator, only ingest); `speed` is the
     simulated seconds per wall second; `ws_port` 0 picks a free port (see `.url`). `token`
-    enables `/ingest` (None disables it). Prints nothing; the caller prints `.url`.
+    enables `/ingest` (None disables it). `step_s` is the simulated seconds per batch; None
+    picks `sim_step_s(speed)` (five batches per wall second). Prints nothing; the caller prints `.url`.
     """
     sources: list[Callable[[LiveTwin], Any]] = []
     if simulate is not None:
         from feeds.simulate import Simulation  # type: ignore[import-not-found,unused-ignore]
 
-        sources.append(simulator_source(Simulation(simulate, port_model), step_s, speed))
+        step = sim_step_s(speed) if step_s is None else step_s
+        sources.append(simulator_source(Simulation(simulate, port_model), step, speed))
     config = LiveConfig(
         journal_dir=Path(journal_dir),
         make_engine=make_engine or real_engine_factory(port_model),

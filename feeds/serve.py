@@ -57,6 +57,7 @@ from feeds.live import (
     LiveTwin,
     files_source,
     real_engine_factory,
+    sim_step_s,
     simulator_source,
 )
 
@@ -199,8 +200,9 @@ def build(settings: ServeSettings) -> LiveTwin:
 
         table = settings.simulate
         simulation = Simulation(_sim_config(table), port_model)
-        config.sources.append(simulator_source(simulation, _number(table, "step_s", 1.0, "simulate"),
-                                               _number(table, "speed", 10.0, "simulate")))
+        speed = _number(table, "speed", 10.0, "simulate")
+        step_s = _number(table, "step_s", sim_step_s(speed), "simulate")
+        config.sources.append(simulator_source(simulation, step_s, speed))
     return LiveTwin(config)
 
 

@@ -44,8 +44,11 @@ class Core:
     async def submit_ingest(self, batch: IngestBatch) -> asyncio.Future[int]:
         raise NotImplementedError
 
-    def health(self, with_hash: bool = False) -> dict[str, Any]:
+    def health(self) -> dict[str, Any]:
         return {}
+
+    async def state_hash(self) -> str:
+        return ""
 
     def count_ingest_error(self, rule: str) -> None:
         return None

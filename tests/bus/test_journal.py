@@ -119,3 +119,25 @@ def test_a_damaged_snapshot_falls_back_to_the_previous_one(tmp_path: Path) -> No
     newest.write_bytes(newest.read_bytes()[:-2])
     latest = journal.latest_snapshot()
     assert latest is not None and latest[0] == 2
+
+
+def test_a_failed_write_leaves_no_partial_record_behind(tmp_path: Path) -> None:
+    import io
+
+    class DiskFull(io.FileIO):
+        def write(self, data: bytes) -> int:  # type: ignore[override]
+            super().write(bytes(data)[:10])
+            raise OSError(28, "No space left on device")
+
+    journal = Journal(tmp_path)
+    _fill(journal, 2)
+    assert journal._handle is not None
+    healthy = journal._handle
+    journal._handle = DiskFull(healthy.name, "ab")
+    with pytest.raises(OSError):
+        journal.append(_frames(5), T0)
+    journal._handle.close()
+    journal._handle = healthy
+    assert journal.append(_frames(6), T0) == 3
+    journal.close()
+    assert [r.seq for r in Journal(tmp_path).records()] == [1, 2, 3]
