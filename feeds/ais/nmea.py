@@ -68,6 +68,10 @@ STATIC_TYPES = (5, 19, 24)
 # Fragments still waiting for their next part are carried into the next batch only when they
 # arrived within this many items of the batch end; older ones are incomplete.
 CARRY_WINDOW = 200
+# The next fragment of a message must come within this many items and seconds (when both
+# fragments carry a time) of the previous one.
+FRAGMENT_GAP_ITEMS = CARRY_WINDOW
+FRAGMENT_GAP_S = 10
 # `c:` values above this are milliseconds (1e11 s is the year 5138, 1e11 ms is 1973).
 MS_THRESHOLD = 100_000_000_000
 
@@ -380,6 +384,9 @@ class NmeaDecoder:
                 pending[key] = [row]
             else:
                 chain = pending.get(key)
+                if chain is not None and _too_far(chain[-1], row):
+                    drop(key, "got no next fragment in time")
+                    chain = None
                 if chain is None or chain[-1]["num"] != row["num"] - 1:
                     if chain is not None:
                         drop(key, f"was followed by fragment {row['num']} instead of the next")
@@ -508,8 +515,17 @@ class NmeaDecoder:
 
 
 
-def _why(rule: str, detail: pl.Expr) -> pl.Expr:
-    return pl.struct(rule=pl.lit(rule), detail=detail)
+def _too_far(previous: dict[str, Any], row: dict[str, Any]) -> bool:
+    """Whether `row` is too late to continue the message `previous` belongs to.
+
+    Fragments of one message are sent back to back; a sequence id (0-9) is reused within
+    seconds, so a late "next" fragment most likely belongs to a later message whose earlier
+    fragments were lost, and chaining it would splice two ships' data.
+    """
+    if row[ITEM] - previous[ITEM] > FRAGMENT_GAP_ITEMS:
+        return True
+    t0, t1 = previous["ts_us"], row["ts_us"]
+    return t0 is not None and t1 is not None and abs(t1 - t0) > FRAGMENT_GAP_S * 1_000_000
 
 
 def _cs_detail() -> pl.Expr:

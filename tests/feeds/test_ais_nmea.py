@@ -231,3 +231,20 @@ def test_file_read_in_small_batches_equals_one_batch(
     assert batched.rejected.equals(whole.rejected)
     for kind in ("ais_position", "ais_static"):
         assert batched.frames[kind].equals(whole.frames[kind])
+
+
+def test_late_next_fragment_is_not_spliced_onto_an_old_message() -> None:
+    lines = lines_of("interleaved.nmea")
+    # Station A's fragment 1 at c:1745574500, then (11 s later, past the 10 s gap) a
+    # fragment 2 on the same key: it must not complete the old message.
+    assert lines[5].startswith("\\s:stationA,c:1745574503*00\\")
+    # XOR of "s:stationA,c:1745574511" differs from ...503's (0x00) by ord("0") ^ ord("3")
+    # ^ ord("1") ^ ord("1") = 0x03, so its tag checksum is 03.
+    late = lines[5].replace("c:1745574503*00", "c:1745574511*03")
+    on_time = parse_nmea_lines([lines[1], lines[5]], "on time")
+    assert on_time.frames["ais_static"].height == 1  # the same pair 3 s apart does chain
+    result = parse_nmea_lines([lines[1], late], "late")
+    assert result.frames["ais_static"].height == 0
+    assert result.rejected.select("line", "rule").rows() == [
+        (1, "nmea.incomplete_fragment"), (2, "nmea.orphan_fragment"),
+    ]
