@@ -103,10 +103,7 @@ class ZoneIndex:
                 edge.setdefault(cell, []).append(fid)
         self._sure = {c: tuple(v) for c, v in sure.items()}
         self._edge = {c: tuple(v) for c, v in edge.items()}
-        rows = [(c, f, True) for c, fs in self._sure.items() for f in fs]
-        rows += [(c, f, False) for c, fs in self._edge.items() for f in fs]
-        self.table = pl.DataFrame(rows, schema={"cell": pl.UInt64, "fid": pl.String, "sure": pl.Boolean},
-                                  orient="row")
+        self._build_arrays()
 
     def _add(self, fid: str, kind: FeatureKind, geom: BaseGeometry) -> None:
         self.geoms[fid] = geom
@@ -170,12 +167,55 @@ class ZoneIndex:
                    default=None)
         return Location(berth, anchorage, segment, zone, PORT_LIMIT_ID in zones, PILOT_AREA_ID in fids)
 
+    def _build_arrays(self) -> None:
+        """The index as integer arrays for `locate`: cells sorted, a CSR of (feature, sure) per cell.
+
+        Features get integer ids in sorted-name order; per kind a preference rank (smaller wins)
+        implements the tie rules of `_resolve` with a vectorised minimum.
+        """
+        self.fids = sorted(self.geoms)
+        fnum = {f: i for i, f in enumerate(self.fids)}
+        cells = sorted(self._sure.keys() | self._edge.keys())
+        self._cells = np.array(cells, dtype=np.uint64)
+        feat: list[int] = []
+        sure: list[bool] = []
+        ptr = [0]
+        for c in cells:
+            for f in self._sure.get(c, ()):
+                feat.append(fnum[f])
+                sure.append(True)
+            for f in self._edge.get(c, ()):
+                feat.append(fnum[f])
+                sure.append(False)
+            ptr.append(len(feat))
+        self._feat = np.array(feat, dtype=np.int32)
+        self._sure_arr = np.array(sure, dtype=bool)
+        self._ptr = np.array(ptr, dtype=np.int64)
+        kinds = ("berth", "anchorage", "segment", "zone")
+        self._kind_code = np.array([kinds.index(self.kinds[f]) for f in self.fids], dtype=np.int8)
+        rank = np.zeros(len(self.fids), dtype=np.int64)
+        zones = sorted((f for f in self.fids if self.kinds[f] == "zone"),
+                       key=lambda z: (_ZONE_PRIORITY.get(self.zone_kind[z], 5), self.zone_area[z], z))
+        for i, f in enumerate(self.fids):
+            if self.kinds[f] == "anchorage":
+                rank[i] = i + (len(self.fids) if f == PILOT_AREA_ID else 0)
+            elif self.kinds[f] == "zone":
+                rank[i] = zones.index(f)
+            else:
+                rank[i] = i
+        self._rank = rank
+        # rank → id per kind (ranks are unique within a kind)
+        self._rank_names: list[dict[int, str]] = [
+            {int(rank[i]): f for i, f in enumerate(self.fids) if self._kind_code[i] == code}
+            for code in range(4)]
+
     def locate(self, lon: np.ndarray | pl.Series, lat: np.ndarray | pl.Series) -> pl.DataFrame:
         """Locations of a batch of positions, one row per input row (columns `LOCATION_SCHEMA`).
 
-        Vectorised: H3 cells for the batch, a join with the index, then one `contains_xy` call per
-        feature over its edge-cell candidates. Ties (two pockets, two segments) go to the
-        smallest id, as in `lookup`; an anchorage wins over the pilot area it may overlap.
+        Vectorised: H3 cells for the batch, a binary search in the sorted index cells, then one
+        `contains_xy` call per feature over its edge-cell candidates only, and a per-kind minimum of
+        preference ranks. Ties follow `lookup`: two pockets or segments → the smallest id; an
+        anchorage wins over the pilot area it may overlap; zones by kind priority, then area.
         """
         lon_a = np.asarray(lon, float)
         lat_a = np.asarray(lat, float)
@@ -183,37 +223,48 @@ class ZoneIndex:
         if n == 0:
             return pl.DataFrame(schema=LOCATION_SCHEMA)
         cells = cells_of(lat_a, lon_a, self.res)
-        pts = pl.DataFrame({"row": np.arange(n, dtype=np.int64), "cell": cells})
-        cand = pts.join(self.table, on="cell", how="inner")
-        keep = np.asarray(cand["sure"].to_numpy(), bool).copy()
-        rows = cand["row"].to_numpy()
-        fids = cand["fid"].to_numpy()
-        edge_idx = np.flatnonzero(~keep)
-        if edge_idx.size:
-            edge_fids = fids[edge_idx]
-            for fid in np.unique(edge_fids):
-                sel = edge_idx[edge_fids == fid]
-                r = rows[sel]
-                keep[sel] = shapely.contains_xy(self.geoms[str(fid)], lon_a[r], lat_a[r])
-        hits = cand.filter(pl.Series(keep)).with_columns(
-            kind=pl.col("fid").replace_strict(self.kinds, return_dtype=pl.String),
-            zprio=pl.col("fid").replace_strict(
-                {z: _ZONE_PRIORITY.get(k, 5) for z, k in self.zone_kind.items()}, default=99,
-                return_dtype=pl.Int64),
-            zarea=pl.col("fid").replace_strict(self.zone_area, default=0.0, return_dtype=pl.Float64),
-            pilot=pl.col("fid") == PILOT_AREA_ID,
-        )
-        berth = hits.filter(pl.col("kind") == "berth").group_by("row").agg(berth_id=pl.col("fid").min())
-        anc = (hits.filter(pl.col("kind") == "anchorage").sort("row", "pilot", "fid")
-               .group_by("row", maintain_order=True)
-               .agg(anchorage_id=pl.col("fid").first(), in_pilot_area=pl.col("pilot").any()))
-        seg = hits.filter(pl.col("kind") == "segment").group_by("row").agg(segment_id=pl.col("fid").min())
-        zone = (hits.filter(pl.col("kind") == "zone").sort("row", "zprio", "zarea", "fid")
-                .group_by("row", maintain_order=True)
-                .agg(zone_id=pl.col("fid").first(), in_port_limit=(pl.col("fid") == PORT_LIMIT_ID).any()))
-        out = pl.DataFrame({"row": np.arange(n, dtype=np.int64)})
-        for part in (berth, anc, seg, zone):
-            out = out.join(part, on="row", how="left")
-        return out.sort("row").select(
-            pl.col("berth_id"), pl.col("anchorage_id"), pl.col("segment_id"), pl.col("zone_id"),
-            pl.col("in_port_limit").fill_null(False), pl.col("in_pilot_area").fill_null(False))
+        pos = np.searchsorted(self._cells, cells)
+        pos_c = np.minimum(pos, self._cells.size - 1)
+        hit = self._cells[pos_c] == cells
+        rows_hit = np.flatnonzero(hit)
+        start = self._ptr[pos_c[rows_hit]]
+        count = self._ptr[pos_c[rows_hit] + 1] - start
+        rows = np.repeat(rows_hit, count)
+        # positions of each candidate in the CSR: start of its cell + 0..count-1
+        offs = np.arange(rows.size) - np.repeat(np.cumsum(count) - count, count)
+        cand = np.repeat(start, count) + offs
+        feat = self._feat[cand]
+        keep = self._sure_arr[cand].copy()
+        edge = np.flatnonzero(~keep)
+        if edge.size:
+            order = edge[np.argsort(feat[edge], kind="stable")]
+            fs = feat[order]
+            bounds = np.flatnonzero(np.diff(fs)) + 1
+            for grp in np.split(order, bounds):
+                r = rows[grp]
+                keep[grp] = shapely.contains_xy(self.geoms[self.fids[feat[grp[0]]]], lon_a[r], lat_a[r])
+        return self.resolve_hits(n, rows[keep], feat[keep])
+
+    def resolve_hits(self, n: int, rows: np.ndarray, feat: np.ndarray) -> pl.DataFrame:
+        """The location frame of `n` positions from (row, feature number) hits (any order).
+
+        Shared by `locate` and by any other way of finding hits (the benchmark's brute force), so
+        both answer with the same tie rules. Feature numbers index `self.fids`.
+        """
+        kind = self._kind_code[feat]
+        rank = self._rank[feat]
+        big = np.iinfo(np.int64).max
+        out: dict[str, pl.Series] = {}
+        for code, name in enumerate(("berth_id", "anchorage_id", "segment_id", "zone_id")):
+            sel = kind == code
+            best = np.full(n, big, dtype=np.int64)
+            np.minimum.at(best, rows[sel], rank[sel])
+            out[name] = pl.Series(name, best).replace_strict(self._rank_names[code], default=None,
+                                                             return_dtype=pl.String)
+        fnum_limit = self.fids.index(PORT_LIMIT_ID) if PORT_LIMIT_ID in self.fids else -1
+        fnum_pilot = self.fids.index(PILOT_AREA_ID) if PILOT_AREA_ID in self.fids else -1
+        in_limit = np.zeros(n, dtype=bool)
+        in_limit[rows[feat == fnum_limit]] = True
+        in_pilot = np.zeros(n, dtype=bool)
+        in_pilot[rows[feat == fnum_pilot]] = True
+        return pl.DataFrame({**out, "in_port_limit": in_limit, "in_pilot_area": in_pilot})
