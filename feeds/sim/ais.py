@@ -4,7 +4,9 @@ Reporting intervals (ITU-R M.1371-5 Annex 1, Tables 1 and 2): class A under way 
 10 s, 14–23 kn every 6 s, at anchor or moored (not faster than 3 kn) every 3 min; class B
 "CS" faster than 2 kn every 30 s, otherwise every 3 min. Static data (type 5 for class A,
 type 24 A+B for class B) every 6 min. Reports of one vessel fall on a grid offset by a
-per-vessel phase, so that transmissions spread over the second hand like real slots.
+per-vessel phase, so that transmissions spread over the second hand like real slots, plus one
+report at the first whole second of every change of state (leg), so that no gap ever exceeds the
+interval of the state the vessel was in.
 
 Class A uses message type 1 under way and type 3 at anchor or moored (a choice: both are
 scheduled position reports; type 3 marks the ITDMA access many transponders use when slow).
@@ -53,9 +55,11 @@ def sample(legs: list[Leg], t0: float, t1: float, phase: int, class_a: bool, len
         if leg.kind == "move" and leg.path is not None:
             v = leg.path.length_m / (leg.t1 - leg.t0)
         iv = _interval(leg.kind, v / KN, class_a)
+        # A transponder reports as soon as its state changes, then on its own slot grid.
+        start = math.ceil(a)
         first = math.ceil((a - phase) / iv) * iv + phase
-        t = np.arange(first, b, iv, dtype=np.int64)
-        t = t[t >= a]
+        grid = np.arange(first, b, iv, dtype=np.int64)
+        t = np.concatenate([[start] if start < b else [], grid[grid > start]]).astype(np.int64)
         n = t.size
         if n == 0:
             continue

@@ -30,7 +30,7 @@ from feeds.sim import nmea
 from feeds.sim.fleet import CLASSES, SERVICE_CRAFT, Particulars, draw_particulars
 from feeds.sim.landside import customs_events, gate_events, tide_readings
 from feeds.sim.plan import KN, Call, Leg, Planner
-from feeds.sim.routes import Path, Router
+from feeds.sim.routes import Path, router_for
 from twin.port import Port
 
 M2_PERIOD_S = 12.4206012 * 3600.0
@@ -138,7 +138,7 @@ class Simulation:
         self._level = _tide_function(port)
         t_plan0 = self.t0 - config.warmup_h * 3600.0
         grid = np.arange(t_plan0 - 86400.0, self.t1 + 12 * 86400.0, 300.0)
-        self.router = Router(port)
+        self.router = router_for(port)
         self.planner = Planner(port, self.router, grid, self._level(grid), self._rng["plan"])
         self._calls = self._plan_calls(t_plan0)
         self._craft = self._plan_craft()
@@ -178,6 +178,7 @@ class Simulation:
         crafts: list[Craft] = []
         taken = {c.ship.mmsi for c in self._calls}
         tug_base = pl_.axis_point(pl_.k_end - 0.3)
+        self._tug_station = tug_base
         for kind, count in (("tug", self.config.tugs), ("pilot", self.config.pilot_boats)):
             _, ship_type, length, beam = SERVICE_CRAFT[kind]
             for i in range(count):
@@ -233,7 +234,10 @@ class Simulation:
             if sent == need:
                 return
             target = (spot[0] + 30.0 * k, spot[1] + 30.0 * k)
-            out = Path.of(np.array([c.base, target])) if direct else self.router.path(c.base, spot)
+            if direct:
+                out = Path.of(np.array([c.base, target]))
+            else:  # tugs share one route from the tug station (searching it once), then fan out
+                out = Path.of(np.vstack([[c.base], self.router.path(self._tug_station, spot).xy]))
             dur = out.length_m / (speed_kn * KN)
             if c.free_at > t - dur - 60.0:
                 continue

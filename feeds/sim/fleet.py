@@ -134,9 +134,9 @@ def dimensions(cls: VesselClass, dwt: float) -> tuple[float, float, float]:
         length = 62.0 * k**0.30
         beam = 9.0 * k**0.30
         draught = 3.8 * k**0.30
-        if k > 100:  # the largest ships grow in draught more slowly (channel and berth limits)
-            draught = 3.8 * 100**0.30 + (k - 100) * 0.0195
-            beam = min(beam, 60.0)
+        if k > 100:  # above 100 kt draught and beam grow linearly (Capesize 18 m/45 m, VLCC 22.5 m/60 m)
+            draught = 3.8 * 100**0.30 + (k - 100) * 0.037
+            beam = 32.3 + (k - 75) * 0.12
     return round(length, 1), round(beam, 1), round(draught, 1)
 
 

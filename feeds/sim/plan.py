@@ -60,6 +60,7 @@ class Leg:
     point: tuple[float, float] | None = None
     heading_deg: float = 0.0
     location_id: str | None = None
+    on_axis: bool = False  # a move along the channel axis (where the tide and one-way rules apply)
 
 
 @dataclass
@@ -314,7 +315,7 @@ class Planner:
         t = self._move(legs, t, join, 7.0 * KN)
         if anchorage is not None:
             t_axis0 = t
-            t = self._move(legs, t, to_anc_axis, v_ch)
+            t = self._move(legs, t, to_anc_axis, v_ch, on_axis=True)
             if big:
                 self.one_way.append((t_axis0, t, +1))
             t = self._move(legs, t, conn_a, v_conn)
@@ -330,7 +331,7 @@ class Planner:
             k_from = PILOT_JOIN_KM
         axis, conn, _ = transit(berth_id, k_from)
         t_axis0 = t
-        t = self._move(legs, t, axis, v_ch)
+        t = self._move(legs, t, axis, v_ch, on_axis=True)
         if big:
             self.one_way.append((t_axis0, t, +1))
         t = self._move_final(legs, t, conn, v_conn, v_final)
@@ -358,7 +359,7 @@ class Planner:
         events.append((t_dep, "departure_from_berth", berth_id))
         t = self._move(legs, t_dep, out_conn, v_conn)
         t_ax0 = t
-        t = self._move(legs, t, out_axis, v_ch)
+        t = self._move(legs, t, out_axis, v_ch, on_axis=True)
         if big:
             self.one_way.append((t_ax0, t, -1))
         bearing = np.radians(rng.uniform(90.0, 160.0))
@@ -370,11 +371,11 @@ class Planner:
         call.events = sorted(events + self._limit_events(legs), key=lambda e: e[0])
         return call
 
-    def _move(self, legs: list[Leg], t: float, path: Path, speed_ms: float) -> float:
+    def _move(self, legs: list[Leg], t: float, path: Path, speed_ms: float, on_axis: bool = False) -> float:
         if path.length_m <= 0.5:
             return t
         t1 = t + path.length_m / speed_ms
-        legs.append(Leg(t, t1, "move", path=path))
+        legs.append(Leg(t, t1, "move", path=path, on_axis=on_axis))
         return t1
 
     def _move_final(self, legs: list[Leg], t: float, path: Path, v: float, v_final: float) -> float:

@@ -163,3 +163,15 @@ class Router:
             out.append(j)
             i = j
         return Path.of(xy[out])
+
+
+_ROUTERS: dict[int, tuple[Port, Router]] = {}
+
+
+def router_for(port: Port) -> Router:
+    """The shared `Router` of a port object (routes are pure geometry, so simulations share them)."""
+    entry = _ROUTERS.get(id(port))
+    if entry is None or entry[0] is not port:
+        entry = (port, Router(port))
+        _ROUTERS[id(port)] = entry
+    return entry[1]
