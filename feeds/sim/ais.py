@@ -161,7 +161,8 @@ def encode_all(sim: Simulation) -> tuple[np.ndarray, list[str], pl.DataFrame]:
         eta = [(0, 0, 24, 60) if aft else _eta(e) for aft, e in zip(after.tolist(), pob, strict=True)]
         dest = [NEXT_PORTS[int(s.mmsi) % len(NEXT_PORTS)] if aft else sim.port.unlocode
                 for s, aft in zip(ships, after.tolist(), strict=True)]
-        draught = [c.draught_out_m if aft else c.draught_in_m for c, aft in zip(calls, after.tolist(), strict=True)]
+        draught = [c.draught_out_m if aft else c.draught_in_m
+                   for c, aft in zip(calls, after.tolist(), strict=True)]
         bow = [min(round(s.length_m * 0.85), 511) for s in ships]
         stern = [min(round(s.length_m) - b, 511) for s, b in zip(ships, bow, strict=True)]
         half = [min(round(s.beam_m / 2), 63) for s in ships]

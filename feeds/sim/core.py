@@ -26,7 +26,6 @@ import numpy as np
 import polars as pl
 
 from feeds.schema import AIS_POSITION, UTC_US, conform
-from feeds.sim import nmea
 from feeds.sim.fleet import CLASSES, SERVICE_CRAFT, Particulars, draw_particulars
 from feeds.sim.landside import customs_events, gate_events, tide_readings
 from feeds.sim.plan import KN, Call, Leg, Planner
@@ -286,7 +285,8 @@ class Simulation:
         frame = pl.DataFrame({
             "ts_utc": pl.Series([round(r[0] * 1e6) for r in rows], dtype=pl.Int64).cast(UTC_US),
             "mmsi": pl.Series([r[1] for r in rows], dtype=pl.UInt32),
-            "call_id": [r[2] for r in rows], "event": [r[3] for r in rows], "location_id": [r[4] for r in rows],
+            "call_id": [r[2] for r in rows], "event": [r[3] for r in rows],
+            "location_id": [r[4] for r in rows],
         }, schema_overrides={"location_id": pl.String, "call_id": pl.String, "event": pl.String})
         return frame
 

@@ -1,31 +1,31 @@
 """Vessel classes, their arrival rates and plausible particulars.
 
-Rate table (commercial arrivals per day) and its derivation. Target: the city-wide throughput of
-≈280–330 Mt/yr (reference zhanjiang.md §6a, estimate E) ≈ 0.77–0.90 Mt/day, and the estimated
-10,000–20,000 commercial arrivals/yr (≈27–55/day, same table, E), on the berths that the port
-model carries (a subset of the 127 productive berths; small coastal berths are missing, so the
-arrival count sits at the low end of that range while the big ships carry the tonnage).
+Rate table (commercial arrivals per day) and its derivation. Targets: the city-wide throughput of
+≈280–330 Mt/yr (reference zhanjiang.md §6a, an estimate) ≈ 0.77–0.90 Mt/day, and the estimated
+10,000–20,000 commercial arrivals/yr (≈27–55/day, same table), on the berths that the port model
+carries (a subset of the 127 productive berths: small coastal berths are missing, so the arrival
+count sits at the low end of that range while the big ships carry the tonnage).
 
-| class | berths (cargo) | DWT | mean parcel | arrivals/day | t/day | basis |
-|---|---|---|---|---|---|---|
-| vlcc | crude | 270–300 k | ≈265 kt | 0.45 | 119 k | crude 28 Mt in 2014 (S45) + Zhongke refinery 10 Mt/yr (S25) ≈ 40–45 Mt/yr |
-| valemax | iron_ore 400k | 380–400 k | ≈370 kt | 0.12 | 44 k | one 400k berth (S6); ≈45 calls/yr |
-| capesize | iron_ore | 170–250 k | ≈190 kt | 1.2 | 228 k | ore "focus" (S39); Baosteel + Xiashan ore ≈ 100 Mt/yr with valemax |
-| bulk | coal, bulk | 45–150 k | ≈65 kt | 2.4 | 156 k | coal 10 Mt (2014, S46) + other dry bulk; Tiaoshun/Xiashan bulk berths |
-| grain | grain | 28–35 k | ≈30 kt | 0.6 | 18 k | grain berth >2.8 Mt/yr (S40) → ≈ 90 calls/yr, rounded up for soy/fertiliser |
-| container | container | 15–50 k | ≈1,100 TEU × 11 t | 3.5 | 42 k | 1.32 M TEU/yr (S18) ÷ ≈1,100 TEU exchanged per call |
-| product | products | 55 % 3–5 k, 35 % 5.5–20 k, 10 % 30–100 k | ≈11 kt | 4.0 | 44 k | products ≈ 16 Mt/yr incl. coastal distribution |
-| ro_ro | ro_ro | 3–5 k | ≈2 kt | 0.4 | 1 k | BASF ro-ro berth (S27) |
-| general | general, heavy_lift | 2–20 k | ≈4 kt | 16.0 | 64 k | coastal general cargo, steel, fertiliser; fills the small berths |
-| **total** | | | | **≈29.7** | **≈734 k ≈ 268 Mt/yr** | |
+| class | cargo | DWT | per day | parcel | basis of the rate |
+|---|---|---|---|---|---|
+| vlcc | crude | 270–300 k | 0.45 | ≈265 kt | crude 28 Mt in 2014 (S45) + Zhongke 10 Mt/yr (S25) |
+| valemax | iron_ore | 380–400 k | 0.12 | ≈360 kt | one 400k ore berth (S6): ≈45 calls/yr |
+| capesize | iron_ore | 170–250 k | 1.3 | ≈195 kt | ore is the port's focus (S39): ≈100 Mt/yr |
+| bulk | coal, bulk | 45–150 k | 2.6 | ≈81 kt | coal 10 Mt (2014, S46) + other dry bulk |
+| grain | grain | 28–35 k | 0.6 | ≈29 kt | grain berth >2.8 Mt/yr (S40), plus soy/fertiliser |
+| container | container | 15–50 k | 3.5 | ≈1,100 TEU | 1.32 M TEU/yr (S18) ÷ TEU exchanged per call |
+| product | products | 3–100 k | 4.0 | ≈11 kt | 55 % 3–5 kt coastal, 35 % 5.5–20 kt, 10 % 30–100 kt |
+| ro_ro | ro_ro | 3–5 k | 0.4 | ≈2.4 kt | BASF ro-ro berth (S27) |
+| general | general, heavy_lift | 2–20 k | 16.0 | ≈4.6 kt | coastal general cargo, steel, project cargo |
 
-The modelled total sits ≈ 5–10 % under the city figure because Leizhou, Xuwen and the small
-listed areas are not in the port model. Rates are a homogeneous Poisson process per class; the
-tests bound one simulated day (see tests/sim/test_plausibility.py).
+Total ≈ 29.0 arrivals/day and ≈ 0.81 Mt/day ≈ 296 Mt/yr (`expected_per_day`, which draws the
+parcels the planner would; a container parcel counts 11 t per TEU exchanged). Rates are a
+homogeneous Poisson process per class; tests/sim/test_plausibility.py bounds one simulated day.
 
-Particulars are drawn from published design relations of each class: L, B and laden draught
-from DWT (typical dimensions of VLCC, VLOC, Capesize, Panamax, Handysize, feeders), ballast
-draught ≈ 40–55 % of laden, block coefficient by class (fuller for bulk/tankers).
+Particulars come from rough design relations of each class: L, B and laden draught from DWT
+(calibrated on typical ships: VLCC 300 kt 343×59×22.5 m, VLOC 400 kt 362×65×23 m, Capesize
+180 kt 294×45×18 m, Panamax 75 kt 227×33×14 m, Handysize 30 kt 172×25×10.5 m, coaster
+3 kt 86×12.5×5.3 m), ballast draught 40–55 % of laden, block coefficient by class.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ class VesselClass:
 CLASSES: tuple[VesselClass, ...] = (
     VesselClass("vlcc", ("crude",), (270_000, 300_000), 0.45, 81, (0.82, 0.84), 9_000, tanker=True),
     VesselClass("valemax", ("iron_ore",), (380_000, 400_000), 0.12, 70, (0.85, 0.87), 9_500),
-    VesselClass("capesize", ("iron_ore",), (170_000, 250_000), 1.2, 70, (0.84, 0.86), 8_000),
-    VesselClass("bulk", ("coal", "bulk"), (45_000, 150_000), 2.4, 70, (0.82, 0.86), 4_000),
+    VesselClass("capesize", ("iron_ore",), (170_000, 250_000), 1.3, 70, (0.84, 0.86), 8_000),
+    VesselClass("bulk", ("coal", "bulk"), (45_000, 150_000), 2.6, 70, (0.82, 0.86), 4_000),
     VesselClass("grain", ("grain",), (28_000, 35_000), 0.6, 70, (0.80, 0.83), 1_600),
     VesselClass("container", ("container",), (15_000, 50_000), 3.5, 71, (0.62, 0.68), 90),
     VesselClass("product", ("products",), (3_000, 100_000), 4.0, 82, (0.78, 0.82), 2_500, tanker=True),
@@ -150,7 +150,10 @@ def draw_particulars(cls: VesselClass, rng: np.random.Generator, taken: set[int]
         dwt = float(rng.uniform(*band))
     if dwt is None:
         lo, hi = cls.dwt
-        dwt = float(np.exp(rng.uniform(np.log(lo), np.log(hi)))) if hi / lo > 3 else float(rng.uniform(lo, hi))
+        if hi / lo > 3:  # wide classes: small ships are more numerous (log-uniform)
+            dwt = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        else:
+            dwt = float(rng.uniform(lo, hi))
     dwt = round(dwt, -2)
     mids = np.array([m for m, _ in MIDS])
     w = np.array([p for _, p in MIDS])
@@ -163,7 +166,8 @@ def draw_particulars(cls: VesselClass, rng: np.random.Generator, taken: set[int]
     chinese = mid in (412, 413, 414)
     if chinese:
         name = f"{rng.choice(_NAME_A)} {rng.choice(_NAME_B)} {int(rng.integers(1, 99))}"
-        callsign = "B" + "".join(rng.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 3)) + str(int(rng.integers(1, 9)))
+        letters = "".join(rng.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 3))
+        callsign = "B" + letters + str(int(rng.integers(1, 9)))
     else:
         name = f"{rng.choice(_NAME_FOREIGN)} {rng.choice(_NAME_FOREIGN)}"
         digits = "".join(str(int(d)) for d in rng.integers(0, 10, 4))
@@ -182,14 +186,23 @@ def draw_particulars(cls: VesselClass, rng: np.random.Generator, taken: set[int]
     )
 
 
-def expected_per_day() -> tuple[float, float]:
-    """(arrivals/day, tonnes/day) implied by the rate table, for tests and the docs."""
+def expected_per_day(samples: int = 4000) -> tuple[float, float]:
+    """(arrivals/day, cargo tonnes/day) implied by the rate table.
+
+    Parcels are the mean over `samples` ships drawn as the simulation draws them (fixed seed):
+    bulk and tankers work 92.5 % of DWT, general cargo and ro-ro 65 % of that, containers
+    11 t per TEU exchanged (half of the nominal capacity, DWT / 13 TEU).
+    """
+    rng = np.random.default_rng(0)
     n = sum(c.per_day for c in CLASSES)
-    t = 0.0
+    tonnes = 0.0
     for c in CLASSES:
-        mid = float(np.mean(c.dwt))
-        parcel = mid * 0.93 if c.name != "container" else 1_100 * TEU_TONNES
-        if c.name in ("product", "general"):
-            parcel = float(np.exp(np.mean(np.log(c.dwt)))) * 0.9
-        t += c.per_day * parcel
-    return n, t
+        dwt = np.array([draw_particulars(c, rng, set()).dwt for _ in range(samples // len(CLASSES))])
+        if c.name == "container":
+            parcel = float(np.mean(dwt / 13.0 * 0.5)) * TEU_TONNES
+        elif c.name in ("general", "ro_ro"):
+            parcel = float(np.mean(dwt)) * 0.925 * 0.65
+        else:
+            parcel = float(np.mean(dwt)) * 0.925
+        tonnes += c.per_day * parcel
+    return n, tonnes

@@ -38,6 +38,8 @@ HOUR_WEIGHT = np.array([0.25, 0.2, 0.15, 0.15, 0.2, 0.35, 0.6, 0.9, 1.2, 1.5, 1.
                         1.5, 1.5, 1.3, 1.0, 0.8, 0.7, 0.6, 0.45, 0.35])
 OWNERS = ("COSU", "CSNU", "OOLU", "MSCU", "MAEU", "CMAU", "EGHU", "TGHU", "SITU", "ZJPU")
 TIDE_STATION = "zhanjiang"
+# (entry gate, exit gate) and truck visits per TEU exchanged by the call
+GATE_RATES = ((("GATE-BM-IN", "GATE-BM-OUT"), 0.35), (("GATE-FTZ-MAIN", "GATE-FTZ-INNER"), 0.12))
 LOCAL_OFFSET_S = 8 * 3600
 
 
@@ -63,7 +65,8 @@ def _hour_times(rng: np.random.Generator, n: int, t0: float, t1: float) -> np.nd
     return np.sort(np.concatenate(out)) if out else np.zeros(0)
 
 
-def gate_events(calls: list[Call], port: Port, rng: np.random.Generator, t0: float, t1: float) -> pl.DataFrame:
+def gate_events(calls: list[Call], port: Port, rng: np.random.Generator, t0: float, t1: float
+                ) -> pl.DataFrame:
     """Gate transactions in [t0, t1) from the container calls (canonical `gate_event` frame)."""
     rows: dict[str, list] = {k: [] for k in GATE_EVENT}
     rows["t"] = []
@@ -89,7 +92,7 @@ def gate_events(calls: list[Call], port: Port, rng: np.random.Generator, t0: flo
         dep = call.event_time("departure_from_berth")
         if fast is None or dep is None or dep + 12 * 3600 < t0 or fast - 36 * 3600 > t1:
             continue
-        for gates, per_teu in ((("GATE-BM-IN", "GATE-BM-OUT"), 0.35), (("GATE-FTZ-MAIN", "GATE-FTZ-INNER"), 0.12)):
+        for gates, per_teu in GATE_RATES:
             if not all(g in port.gates for g in gates):
                 continue
             n = int(rng.poisson(call.teu * per_teu))
@@ -133,7 +136,7 @@ def customs_events(calls: list[Call], rng: np.random.Generator, t0: float, t1: f
         if fast is None or fast > t1 or fast + 4 * 86400 < t0:
             continue
         if call.teu:
-            n = max(1, int(round(call.teu / 40)))
+            n = max(1, round(call.teu / 40))
         elif call.ship.ship_class == "general":
             n = int(rng.integers(2, 7))
         else:

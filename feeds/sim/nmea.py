@@ -86,7 +86,8 @@ def sentences(t: np.ndarray, payload: np.ndarray, fill: int, channels: np.ndarra
     tcs = _tag_checksums(t)
     pay = payload.view(f"S{payload.shape[1]}").ravel().astype(str)
     return [f"\\s:{STATION},c:{ti}*{tc:02X}\\!{h}{p},{fill}*{c:02X}"
-            for ti, tc, h, p, c in zip(t.tolist(), tcs.tolist(), head, pay.tolist(), cs.tolist(), strict=True)]
+            for ti, tc, h, p, c in zip(t.tolist(), tcs.tolist(), head, pay.tolist(), cs.tolist(),
+                                       strict=True)]
 
 
 def position_fields(msg_type: np.ndarray, mmsi: np.ndarray, nav: np.ndarray, sog_kn: np.ndarray,

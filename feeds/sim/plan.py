@@ -180,7 +180,8 @@ class Planner:
     def compatible(self, ship: Particulars) -> list[Berth]:
         """Berths that take this ship, smallest first (a big berth is kept for big ships)."""
         fits = [b for b in self.berths.values()
-                if b.cargo == ship.cargo and ship.dwt <= b.max_dwt and ship.draught_laden_m <= b.design_depth_m]
+                if b.cargo == ship.cargo and ship.dwt <= b.max_dwt
+                and ship.draught_laden_m <= b.design_depth_m]
         return sorted(fits, key=lambda b: (b.max_dwt, b.id))
 
     def anchorage_for(self, ship: Particulars) -> str:
@@ -197,7 +198,7 @@ class Planner:
         rng = self.rng
         laden, ballast = ship.draught_laden_m, ship.draught_ballast_m
         if ship.ship_class == "container":
-            teu = int(round(ship.dwt / 13.0 * rng.uniform(0.35, 0.65)))
+            teu = round(ship.dwt / 13.0 * float(rng.uniform(0.35, 0.65)))
             d = round((laden + ballast) / 2 + rng.uniform(0, 0.2) * (laden - ballast), 1)
             return teu * TEU_TONNES, teu, "import", d, d
         tonnes = round(ship.dwt * float(rng.uniform(0.88, 0.97)), -2)
@@ -254,7 +255,7 @@ class Planner:
             return axis, conn, dur
 
         def inbound_ok(t0: float, berth_id: str, k_from: float) -> tuple[bool, float, float]:
-            axis, conn, dur = transit(berth_id, k_from)
+            axis, _, dur = transit(berth_id, k_from)
             t_axis_end = t0 + axis.length_m / v_ch
             t_fast = t0 + dur
             depth = self.min_depth(k_from, self._berth_km[berth_id])
@@ -347,7 +348,8 @@ class Planner:
         while True:
             t_ax0 = t_dep + out_conn.length_m / v_conn
             t_ax1 = t_ax0 + out_axis.length_m / v_ch
-            if self.tide_ok(t_ax0, t_ax1, d_out, depth_out) and (not big or self.channel_free(t_ax0, t_ax1, -1)):
+            tide_ok = self.tide_ok(t_ax0, t_ax1, d_out, depth_out)
+            if tide_ok and (not big or self.channel_free(t_ax0, t_ax1, -1)):
                 break
             t_dep += STEP_S
         quay = np.asarray(self.port.metric.to_m(self.berths[berth_id].quay).coords)

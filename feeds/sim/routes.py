@@ -119,8 +119,8 @@ class Router:
         box = shapely.box(x0, y0, x1, y1)
         blocked = box.intersection(obstacle)
         ok = ~shapely.contains_xy(blocked, gx, gy)
-        ia = (int(round((a[1] - y0) / CELL_M)), int(round((a[0] - x0) / CELL_M)))
-        ib = (int(round((b[1] - y0) / CELL_M)), int(round((b[0] - x0) / CELL_M)))
+        ia = (round((a[1] - y0) / CELL_M), round((a[0] - x0) / CELL_M))
+        ib = (round((b[1] - y0) / CELL_M), round((b[0] - x0) / CELL_M))
         ok[ia] = ok[ib] = True
         idx = np.arange(nx * ny).reshape(ny, nx)
         rows, cols, wts = [], [], []

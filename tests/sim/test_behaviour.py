@@ -62,7 +62,8 @@ def test_each_call_has_its_events_in_order(sim: Simulation) -> None:
 def test_truth_events_match_what_the_ship_reports(sim: Simulation) -> None:
     """At all_fast the ship is in its berth pocket and reports moored right after."""
     pos = sim.positions
-    fast = sim.truth.filter(pl.col("event") == "all_fast").join(sim.calls.select("call_id", "berth_id"), on="call_id")
+    berths = sim.calls.select("call_id", "berth_id")
+    fast = sim.truth.filter(pl.col("event") == "all_fast").join(berths, on="call_id")
     for row in fast.iter_rows(named=True):
         after = pos.filter((pl.col("mmsi") == row["mmsi"]) & (pl.col("ts_utc") >= row["ts_utc"])).head(1)
         if after.height:

@@ -9,7 +9,8 @@ from twin.port import Port
 
 
 def _run(port: Port, seed: int) -> Simulation:
-    return Simulation(SimConfig(seed=seed, start_utc=datetime(2026, 11, 28, 5, tzinfo=UTC), hours=4.0, warmup_h=36.0), port)
+    start = datetime(2026, 11, 28, 5, tzinfo=UTC)
+    return Simulation(SimConfig(seed=seed, start_utc=start, hours=4.0, warmup_h=36.0), port)
 
 
 def test_same_seed_gives_identical_nmea_truth_and_feeds(port: Port) -> None:

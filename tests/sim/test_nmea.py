@@ -11,7 +11,8 @@ import pyais
 
 from feeds.simulate import Simulation
 
-LINE = re.compile(r"^\\(?P<tag>s:ZJSIM,c:(?P<c>\d{10}))\*(?P<tcs>[0-9A-F]{2})\\!(?P<body>AIVDM,[^*]*)\*(?P<cs>[0-9A-F]{2})$")
+LINE = re.compile(r"^\\(?P<tag>s:ZJSIM,c:(?P<c>\d{10}))\*(?P<tcs>[0-9A-F]{2})\\"
+                  r"!(?P<body>AIVDM,[^*]*)\*(?P<cs>[0-9A-F]{2})$")
 
 
 def _xor(text: str) -> int:
@@ -49,7 +50,8 @@ def test_position_reports_decode_to_the_true_position(sim: Simulation) -> None:
         rows.append({"ts": int(line[11:21]) * 1_000_000, "mmsi": msg["mmsi"], "dlon": msg["lon"],
                      "dlat": msg["lat"], "dsog": msg["speed"], "dhdg": msg["heading"],
                      "dnav": msg.get("status"), "second": msg["second"]})
-    got = pl.DataFrame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC")), pl.col("mmsi").cast(pl.UInt32))
+    got = pl.DataFrame(rows).with_columns(pl.col("ts").cast(pl.Datetime("us", "UTC")),
+                                          pl.col("mmsi").cast(pl.UInt32))
     joined = got.join(truth, left_on=["ts", "mmsi"], right_on=["ts_utc", "mmsi"], how="left")
     assert joined.height > 2000
     assert joined["lat"].null_count() == 0, "a decoded report has no true position"
