@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import h3
+import h3.api.basic_int as h3i
 import numpy as np
 import polars as pl
 import shapely
@@ -66,7 +67,7 @@ def cells_of(lat: pl.Series | np.ndarray, lon: pl.Series | np.ndarray, res: int)
     try:
         import polars_h3 as plh3
     except ImportError:  # the scalar h3 loop is twice as slow but gives the same cells
-        return np.array([h3.str_to_int(h3.latlng_to_cell(a, o, res)) for a, o in
+        return np.array([h3i.latlng_to_cell(a, o, res) for a, o in
                          zip(frame["lat"], frame["lon"], strict=True)], dtype=np.uint64)
     return frame.select(plh3.latlng_to_cell("lat", "lon", res).alias("c"))["c"].to_numpy().astype(np.uint64)
 
@@ -136,7 +137,7 @@ class ZoneIndex:
 
     def features_at(self, lon: float, lat: float) -> list[str]:
         """Ids of every indexed feature holding (lon, lat): O(1) for a sure cell."""
-        cell = h3.str_to_int(h3.latlng_to_cell(lat, lon, self.res))
+        cell = h3i.latlng_to_cell(lat, lon, self.res)  # the int API: no hex-string round trip
         found = list(self._sure.get(cell, ()))
         for fid in self._edge.get(cell, ()):
             if shapely.contains_xy(self.geoms[fid], lon, lat):
