@@ -5,6 +5,10 @@ Layout under a journal directory DIR:
     DIR/seg-<first seq, 20 digits>.wal      append-only segments of records
     DIR/snap-<seq, 20 digits>.snap          engine snapshots covering every record with seq <= <seq>
 
+Snapshot file: 8-byte magic `ZJTSNAP2` | u64 seq | u32 meta length | u64 payload length |
+u32 CRC32 of meta + payload | meta (UTF-8 JSON: what the live process needs besides the engine,
+e.g. its clock) | payload (the engine's own snapshot bytes).
+
 Record (little-endian), one per accepted batch:
 
     u32 body length | u32 CRC32 of body | body
@@ -39,18 +43,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import polars as pl
 
 _HEADER: Final = struct.Struct("<II")          # body length, CRC32 of body
 _BODY_HEAD: Final = struct.Struct("<QqH")      # seq, now µs, meta length
-_SNAP_HEAD: Final = struct.Struct("<8sQQI")    # magic, seq, payload length, CRC32 of payload
-_SNAP_MAGIC: Final = b"ZJTSNAP1"
+_SNAP_HEAD: Final = struct.Struct("<8sQIQI")   # magic, seq, meta length, payload length, CRC32 of both
+_SNAP_MAGIC: Final = b"ZJTSNAP2"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 SEGMENT_BYTES: Final = 64 * 1024 * 1024        # rotate segments at about this size
 MAX_RECORD_BYTES: Final = 256 * 1024 * 1024    # a longer length prefix can only be a torn/corrupt header
 KEEP_SNAPSHOTS: Final = 2
+
+
+class Snapshot(NamedTuple):
+    """A stored engine snapshot: it covers records 1..`seq`; `meta` is the live process's extra."""
+
+    seq: int
+    payload: bytes
+    meta: dict[str, Any]
 
 
 class JournalCorrupt(Exception):
@@ -316,18 +328,23 @@ class Journal:
                     yield decode_body(body)
 
     # -- snapshots -----------------------------------------------------------------------
-    def write_snapshot(self, seq: int, payload: bytes, prune_upto: int | None = None) -> Path:
+    def write_snapshot(
+        self, seq: int, payload: bytes, prune_upto: int | None = None, meta: dict[str, Any] | None = None
+    ) -> Path:
         """Store an engine snapshot covering records 1..`seq`, atomically; prune old ones.
 
-        Keeps the newest `KEEP_SNAPSHOTS` snapshots and deletes segments whose every record is
-        covered by the oldest kept one and has seq <= `prune_upto` (default: no further limit;
-        the live process passes its history watermark so unflushed rows stay replayable).
-        Returns the snapshot path.
+        `meta` (JSON-able) is stored beside the payload. Keeps the newest `KEEP_SNAPSHOTS`
+        snapshots and deletes segments whose every record is covered by the oldest kept one and
+        has seq <= `prune_upto` (default: no further limit; the live process passes its history
+        watermark so unflushed rows stay replayable). Returns the snapshot path.
         """
+        meta_bytes = json.dumps(meta or {}, separators=(",", ":")).encode()
         final = self.directory / f"snap-{seq:020d}.snap"
         temp = self.directory / f".{final.name}.tmp"
         with temp.open("wb") as handle:
-            handle.write(_SNAP_HEAD.pack(_SNAP_MAGIC, seq, len(payload), zlib.crc32(payload)))
+            crc = zlib.crc32(payload, zlib.crc32(meta_bytes))
+            handle.write(_SNAP_HEAD.pack(_SNAP_MAGIC, seq, len(meta_bytes), len(payload), crc))
+            handle.write(meta_bytes)
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
@@ -352,16 +369,21 @@ class Journal:
                     keep.append((first, path))
             self._segments = keep
 
-    def latest_snapshot(self) -> tuple[int, bytes] | None:
-        """(seq, payload) of the newest readable snapshot, or None; unreadable ones are skipped."""
+    def latest_snapshot(self) -> Snapshot | None:
+        """The newest readable snapshot, or None; unreadable ones (CRC, torn) are skipped."""
         for path in sorted(self.directory.glob("snap-*.snap"), reverse=True):
             data = path.read_bytes()
             if len(data) < _SNAP_HEAD.size:
                 continue
-            magic, seq, length, crc = _SNAP_HEAD.unpack_from(data, 0)
-            payload = data[_SNAP_HEAD.size :]
-            if magic == _SNAP_MAGIC and len(payload) == length and zlib.crc32(payload) == crc:
-                if seq > self._last_seq:
-                    continue  # a snapshot beyond the journal cannot be trusted to match it
-                return seq, payload
+            magic, seq, meta_len, length, crc = _SNAP_HEAD.unpack_from(data, 0)
+            body = data[_SNAP_HEAD.size :]
+            if magic != _SNAP_MAGIC or len(body) != meta_len + length or zlib.crc32(body) != crc:
+                continue
+            if seq > self._last_seq:
+                continue  # a snapshot beyond the journal cannot be trusted to match it
+            try:
+                meta = json.loads(body[:meta_len]) if meta_len else {}
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            return Snapshot(seq, body[meta_len:], meta)
         return None

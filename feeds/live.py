@@ -188,7 +188,11 @@ class LiveTwin:
         base = 0
         payload: bytes | None = None
         if latest is not None:
-            base, payload = latest
+            base, payload = latest.seq, latest.payload
+            clock = latest.meta.get("now_utc")
+            if isinstance(clock, str):
+                self._now = datetime.fromisoformat(clock.replace("Z", "+00:00"))
+            self.done_files.update(str(name) for name in latest.meta.get("done_files", []))
         self.engine = self.config.make_engine(payload)
         self.snapshot_seq = base
         self._history_watermark = self._read_watermark()
@@ -343,7 +347,7 @@ class LiveTwin:
         for kind, frame in frames.items():
             feed = FEED_OF_KIND.get(kind)
             if feed is None or "ts_utc" not in frame.columns:
-                continue  # e.g. the simulator's port_call_cargo: no feed freshness to track
+                continue  # e.g. port_call_cargo: no feed freshness to track
             state = self.feeds[feed]
             state.rows += frame.height
             state.received_wall = wall
@@ -430,6 +434,9 @@ class LiveTwin:
         engine = self.engine
         async with self._engine_lock:
             seq = self.applied_seq
+            # besides the engine: the clock (a resumed simulation starts after it) and the files
+            # already read, whose journal records may be pruned with the segments this covers
+            meta = {"now_utc": _iso(self._now), "done_files": sorted(self.done_files)}
             try:
                 payload = await asyncio.to_thread(engine.to_snapshot_bytes)
             except Exception as exc:  # a failed snapshot only lengthens the next replay
@@ -438,7 +445,7 @@ class LiveTwin:
                 return
         journal = self.journal
         keep_from = min(seq, self._history_watermark) if self.config.history_dir else seq
-        await asyncio.to_thread(journal.write_snapshot, seq, payload, keep_from)
+        await asyncio.to_thread(journal.write_snapshot, seq, payload, keep_from, meta)
         self.snapshot_seq = seq
 
     async def _history_loop(self) -> None:
@@ -553,20 +560,38 @@ def sim_step_s(speed: float, batches_per_wall_s: float = 5.0) -> float:
     return max(1.0, speed / batches_per_wall_s)
 
 
+async def _submit_cargo(twin: LiveTwin, simulation: Any) -> None:
+    """Journal the simulated calls' cargo once, as a `port_call_cargo` frame, before any traffic.
+
+    The engine's throughput KPIs need the tonnes/TEU of each call (contracts §5); a real port
+    gets them from its port community system, the demo from the simulator's plan.
+    """
+    calls = getattr(simulation, "calls", None)
+    if not isinstance(calls, pl.DataFrame) or calls.is_empty():
+        return
+    wanted = [name for name in ("call_id", "mmsi", "tonnes", "teu") if name in calls.columns]
+    if "call_id" not in wanted:
+        return
+    start = getattr(getattr(simulation, "config", None), "start_utc", None) or twin.clock()
+    await twin.submit({"port_call_cargo": calls.select(wanted)}, start, {"src": "sim", "feed": "cargo"})
+
+
 def simulator_source(simulation: Any, step_s: float, speed: float) -> Callable[[LiveTwin], Any]:
     """A source driving the twin from `feeds.simulate.Simulation` at `speed` × real time.
 
-    Each `SimBatch` is parsed (NMEA via `feeds.ais.parse_nmea_lines`, stamped with the batch
-    end time), merged with its gate/customs/tide (and `cargo`, as `port_call_cargo`, when the
-    simulator gives it) frames and submitted with `now = b.t_utc`.
-    After a recovery, batches at or before the recovered clock are skipped (already journalled).
+    First the simulated calls' cargo is submitted once (`port_call_cargo`). Then each `SimBatch` is
+    parsed (NMEA via `feeds.ais.parse_nmea_lines`, stamped with the batch end time), merged with
+    its gate/customs/tide frames and submitted with `now = b.t_utc`. After a recovery the
+    simulation resumes after the recovered clock (those batches are already journalled).
     """
 
     async def run(twin: LiveTwin) -> None:
         from feeds.ais import parse_nmea_lines
 
-        iterator = iter(simulation.iter_batches(step_s=step_s))
         resume_after = twin._now
+        if resume_after is None:
+            await _submit_cargo(twin, simulation)
+        iterator = iter(simulation.iter_batches(step_s=step_s, from_utc=resume_after))
         start_wall: float | None = None
         start_sim: datetime | None = None
         while True:
@@ -574,14 +599,13 @@ def simulator_source(simulation: Any, step_s: float, speed: float) -> Callable[[
             if batch is None:
                 return
             if resume_after is not None and batch.t_utc <= resume_after:
-                continue
+                continue  # already journalled before the restart
             twin.set_sim_time(batch.t_utc)
             if start_wall is None or start_sim is None:
                 start_wall, start_sim = time.monotonic(), batch.t_utc
             result = await asyncio.to_thread(parse_nmea_lines, batch.nmea, "ZJSIM", batch.t_utc)
             frames = dict(result.frames)
-            for kind, attr in (("gate_event", "gate"), ("customs_event", "customs"), ("tide_obs", "tide"),
-                               ("port_call_cargo", "cargo")):
+            for kind, attr in (("gate_event", "gate"), ("customs_event", "customs"), ("tide_obs", "tide")):
                 frame = getattr(batch, attr, None)
                 if isinstance(frame, pl.DataFrame) and frame.height:
                     frames[kind] = frame
@@ -629,21 +653,24 @@ def files_source(
     async def run(twin: LiveTwin) -> None:
         import glob
 
+        failed: set[str] = set()
         while True:
             for name in sorted(glob.glob(pattern)):
                 path = Path(name)
                 key = str(path.resolve())
-                if key in twin.done_files or not path.is_file():
+                if key in twin.done_files or key in failed or not path.is_file():
                     continue
-                twin.done_files.add(key)
                 try:
                     frames, rejected = await asyncio.to_thread(read, path)
                 except (OSError, ValueError) as exc:
+                    failed.add(key)  # reported once, not at every poll
                     twin.counters["file_errors"] = twin.counters.get("file_errors", 0) + 1
                     log.error("%s: cannot be read: %s", path, exc)
                     continue
                 twin._count_rejected(kind, rejected)
                 await twin.submit(frames, twin.clock(), {"src": "file", "feed": kind, "file": key}, rejected)
+                # only now: a snapshot must never call a file done before its record is journalled
+                twin.done_files.add(key)
             await asyncio.sleep(poll_s)
 
     return run
