@@ -121,7 +121,9 @@ class Planner:
         self._berth_pt = {b.id: self._xy(b.pocket.centroid) for b in port.berths.values()}
         self._berth_km = {bid: self._km(pt) for bid, pt in self._berth_pt.items()}
         self._anchor_area = {a.id: m.to_m(a.area) for a in port.anchorages.values()}
-        self.anchor_points: dict[str, list[tuple[float, float, float, float]]] = {}
+        # (x, y, from, to) of every committed anchoring, per anchorage, to spread the ships out
+        self.anchor_points: dict[str, list[tuple[float, float, float, float]]] = {
+            a: [] for a in port.anchorages}
 
     # -- geometry helpers -------------------------------------------------------------
     def _xy(self, p: shapely.Point) -> tuple[float, float]:
@@ -153,6 +155,16 @@ class Planner:
             if inner.contains(shapely.Point(x, y)):
                 return float(x), float(y)
         raise ValueError("anchorage polygon too small for the inset")
+
+    def _anchor_spot(self, anchorage: str, inset_m: float, t: float) -> tuple[float, float]:
+        """The best of 12 random spots: farthest from the ships anchored there at or after `t`."""
+        area = self._anchor_area[anchorage]
+        spots = [self.random_point_in(area, inset_m) for _ in range(12)]
+        busy = np.array([(x, y) for x, y, _, t1 in self.anchor_points[anchorage] if t1 > t]).reshape(-1, 2)
+        if busy.size == 0:
+            return spots[0]
+        gaps = [float(np.min(np.hypot(busy[:, 0] - x, busy[:, 1] - y))) for x, y in spots]
+        return spots[int(np.argmax(gaps))]
 
     # -- constraint checks -----------------------------------------------------------------
     def min_depth(self, k0: float, k1: float) -> float:
@@ -276,7 +288,7 @@ class Planner:
         if chosen is None:
             anchorage = self.anchorage_for(ship)
             swing = min(100.0 + 0.3 * ship.length_m, 200.0)
-            q = self.random_point_in(self._anchor_area[anchorage], swing + 150.0)
+            q = self._anchor_spot(anchorage, swing + 150.0, t_join)
             k_a = self._km(q)
             to_anc_axis = self.axis_path(PILOT_JOIN_KM, k_a)
             conn_a = self.router.path(self.axis_point(k_a), q)
@@ -321,6 +333,7 @@ class Planner:
                 self.one_way.append((t_axis0, t, +1))
             t = self._move(legs, t, conn_a, v_conn)
             events.append((t, "anchorage_arrival", anchorage))
+            self.anchor_points[anchorage].append((q[0], q[1], t, t_go))
             legs.append(Leg(t, t_go, "anchor", point=q, heading_deg=float(rng.uniform(0, 360)),
                             location_id=anchorage))
             events.append((t_go, "anchorage_departure", anchorage))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
+import pyais
 import shapely
 
 from feeds.simulate import Simulation
@@ -37,8 +37,15 @@ def test_reporting_intervals_follow_the_itu_classes(sim: Simulation) -> None:
 
 
 def test_static_data_every_six_minutes(sim: Simulation) -> None:
-    t = np.array([int(x[11:21]) for x in sim.nmea if "!AIVDM,2,1," in x])
-    assert 0.9 * 24 * 10 * sim.calls.height / 2 < t.size  # a rough floor: half the ships all day long
+    lines = sim.nmea
+    rows = [(int(x[11:21]), pyais.decode(x.split("\\")[-1], lines[i + 1].split("\\")[-1]).mmsi)
+            for i, x in enumerate(lines) if "!AIVDM,2,1," in x]
+    frame = pl.DataFrame(rows, schema={"t": pl.Int64, "mmsi": pl.Int64}, orient="row")
+    gaps = frame.sort("mmsi", "t").with_columns(gap=pl.col("t").diff().over("mmsi")).drop_nulls()
+    assert gaps.height > 1000
+    assert (gaps["gap"] == 360).all()
+    class_b = [x for x in lines if "!AIVDM,1,1,,A,H" in x or "!AIVDM,1,1,,B,H" in x]  # type 24
+    assert len(class_b) > 100
 
 
 def test_each_call_has_its_events_in_order(sim: Simulation) -> None:
