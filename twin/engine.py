@@ -11,7 +11,12 @@ blob = eng.to_snapshot_bytes(); Engine.from_snapshot(port, blob)      # exact ro
 
 Frames accepted by `apply` (keys): the canonical kinds of `feeds.schema` (`ais_position`,
 `ais_static`, `gate_event`, `customs_event`, `tide_obs`) and `port_call_cargo` (call_id, tonnes,
-teu, optionally mmsi: the cargo of a call as the simulator or a port system knows it). Rows of each
+teu, optionally mmsi and cargo: a call's cargo as the simulator's `sim.calls` or a port system
+knows it; a row whose call_id the engine does not know is bound, by mmsi, to that ship's next
+call that leaves its berth).
+
+Snapshots and deltas carry, beside the keys of contracts §6, a `charts` part (series for the
+cockpit's charts, `twin.charts`; docs/protocol.md lets v1 add keys that clients ignore). Rows of each
 frame are applied in time order. The state per vessel is plain Python (dicts keyed by MMSI, one
 report at a time, because port-call rules are sequential); the geometry of a whole batch (H3 cell,
 zone, berth pocket, anchorage, channel segment, chainage) is computed vectorised first.
@@ -37,6 +42,7 @@ import numpy as np
 import polars as pl
 import shapely
 
+from twin.charts import charts
 from twin.kpi_live import KPIS, TREND_LEN, TREND_STEP_US
 from twin.port import Port
 from twin.portcall import DetectorConfig, PortCallDetector, Report
@@ -132,6 +138,7 @@ class Delta:
     kpis: dict[str, dict[str, Any]]
     alerts: list[dict[str, Any]]
     feeds: dict[str, dict[str, Any]]
+    charts: dict[str, Any] = field(default_factory=dict)
 
     def to_message(self) -> dict[str, Any]:
         """The JSON-able delta body: every key present, each holding only what changed."""
@@ -148,6 +155,7 @@ class Delta:
             "kpis": self.kpis,
             "alerts": self.alerts,
             "feeds": self.feeds,
+            "charts": self.charts,
         }
 
     def is_empty(self) -> bool:
@@ -158,7 +166,7 @@ class Delta:
     def empty(self) -> bool:
         """True when nothing changed (a server may skip sending it; seq was still used)."""
         return not (self.vessels["rows"] or self.removed or self.berths or self.anchorages or self.gates
-                    or self.events or self.kpis or self.alerts or self.feeds)
+                    or self.events or self.kpis or self.alerts or self.feeds or self.charts)
 
 
 Observer = Callable[["Engine", Delta], None]
@@ -224,7 +232,8 @@ class Engine:
         self.trend: dict[str, list[float | None]] = {k.id: [] for k in KPIS}
         self.next_trend_us: int | None = None
         self.ignored: dict[str, int] = {"out_of_order": 0, "outlier": 0}
-        self._sent: dict[str, Any] = {"kpis": {}, "feeds": {}, "berths": {}, "anchorages": {}, "gates": {}}
+        self._sent: dict[str, Any] = {"kpis": {}, "feeds": {}, "berths": {}, "anchorages": {}, "gates": {},
+                                      "charts": {}}
         self._dirty_vessels: set[int] = set()
         self._removed: list[int] = []
         self._new_events: list[tuple[int, int, str, str, str | None]] = []
@@ -313,6 +322,7 @@ class Engine:
             "kpis": self._kpis(now_us),
             "alerts": list(self.alerts.values()),
             "feeds": self._feeds(now_us),
+            "charts": charts(self, now_us),
         }
 
     # -- state round trip ---------------------------------------------------------------------
@@ -361,10 +371,10 @@ class Engine:
         eng.vessels = {d["mmsi"]: VesselState.from_dict(d) for d in state["vessels"]}
         eng.call_counts = {int(k): n for k, n in state["call_counts"].items()}
         eng.calls = {c["call_id"]: dataclass_from(CallRecord, c) for c in state["calls"]}
-        eng.event_log = [tuple(e) for e in state["events"]]  # type: ignore[misc]
+        eng.event_log = [tuple(e) for e in state["events"]]
         eng.declarations = {d["declaration_id"]: dataclass_from(Declaration, d)
                             for d in state["declarations"]}
-        eng.gate_log = [tuple(g) for g in state["gate_log"]]  # type: ignore[misc]
+        eng.gate_log = [tuple(g) for g in state["gate_log"]]
         eng.feeds = {k: dataclass_from(FeedState, f) for k, f in state["feeds"].items()}
         eng.tide_level_m, eng.tide_station = state["tide"]
         eng.cargo = state["cargo"]
@@ -546,7 +556,8 @@ class Engine:
         if "call_id" not in df.columns:
             raise ValueError("port_call_cargo needs a call_id column")
         for row in df.iter_rows(named=True):
-            item = {"tonnes": _num(row.get("tonnes")), "teu": _num(row.get("teu"))}
+            item = {"tonnes": _num(row.get("tonnes")), "teu": _num(row.get("teu")),
+                    "cargo": None if row.get("cargo") is None else str(row["cargo"])}
             cid = str(row["call_id"])
             if cid in self.calls or row.get("mmsi") is None:
                 self.cargo[cid] = item
@@ -557,7 +568,7 @@ class Engine:
         waiting = self.cargo_by_mmsi.get(mmsi)
         if call_id not in self.cargo and waiting:
             item = waiting.pop(0)
-            self.cargo[call_id] = {"tonnes": item["tonnes"], "teu": item["teu"]}
+            self.cargo[call_id] = {"tonnes": item["tonnes"], "teu": item["teu"], "cargo": item.get("cargo")}
 
     def _apply_gate(self, df: pl.DataFrame) -> None:
         proc = df["processing_s"].to_list() if "processing_s" in df.columns else [None] * df.height
@@ -628,9 +639,9 @@ class Engine:
                     held[v.berth_id] = v
         out = {}
         for bid in self.port.berths:
-            v = held.get(bid)
-            out[bid] = {"id": bid, "mmsi": None if v is None else v.mmsi,
-                        "since_utc": None if v is None else iso(v.berth_since_us)}
+            ship = held.get(bid)
+            out[bid] = {"id": bid, "mmsi": None if ship is None else ship.mmsi,
+                        "since_utc": None if ship is None else iso(ship.berth_since_us)}
         return out
 
     def _anchorages(self, now_us: int) -> dict[str, dict[str, Any]]:
@@ -714,6 +725,11 @@ class Engine:
             if self._sent["feeds"].get(name) != item:
                 delta.feeds[name] = item
                 self._sent["feeds"][name] = item
+        sent_charts = self._sent.setdefault("charts", {})
+        for name, chart in charts(self, now_us).items():
+            if sent_charts.get(name) != chart:
+                delta.charts[name] = chart
+                sent_charts[name] = chart
 
 
 def _r(x: float | None, digits: int) -> float | None:

@@ -26,6 +26,7 @@ TOP_KEYS = {
     "kpis",
     "alerts",
     "feeds",
+    "charts",  # beside contracts §6: the cockpit's chart series (docs/protocol.md: v1 may add keys)
 }
 
 

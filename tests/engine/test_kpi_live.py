@@ -177,3 +177,20 @@ def test_throughput_is_unknown_not_zero_without_any_cargo_figure(port: Port) -> 
     assert "departure_from_berth" in eng.events["event"].to_list()
     assert kpis["throughput_today_t"]["value"] is None
     assert kpis["anchor_wait_median_h"]["value"] is None
+
+
+def test_chart_series_for_the_cockpit(port: Port) -> None:
+    eng, _ = build(port)
+    charts = eng.snapshot(NOW)["charts"]
+    tp = charts["throughput_by_hour"]
+    # local hours 00..20 of today; 500000005 left BM-CT-1 (a container berth) at 18:00 local with 52,000 t
+    assert tp["hours"] == [f"{h:02d}" for h in range(21)]
+    assert tp["series"] == {"container": [0.0] * 18 + [52_000.0, 0.0, 0.0]}
+    cs = charts["customs_stage_hours"]
+    released = cs["stages"].index("released")
+    lodged = cs["stages"].index("lodged")
+    assert list(cs["by_channel"]) == ["green"]
+    assert cs["by_channel"]["green"][released] == 1.5  # median of 1, 2, 4 and 0.5 h
+    # lodged: D3 10 min after arrival, D5 lodged as its first stage (0 h): median 5 min
+    assert cs["by_channel"]["green"][lodged] == pytest.approx(5 / 60, abs=1e-3)
+    assert charts["waiting_hours"] == [0.95, 2.95]
