@@ -135,11 +135,9 @@ def chart_figures(
 
 
 def _layout(lang: str, chart_period_s: float) -> html.Div:
-    kiosk = flask.has_request_context() and flask.request.path.rstrip("/").endswith("/kiosk")
     graph = {"displayModeBar": False, "responsive": True}
     return html.Div(
         id="cockpit",
-        className="kiosk" if kiosk else "",
         children=[
             html.Div(
                 id="header",

@@ -70,8 +70,8 @@ class BusRecorder:
         self._thread.join(5)
 
 
-def test_cockpit_loads_offline_and_the_map_is_live(browser: Any, demo: Any) -> None:
-    page, problems = open_page(browser, demo.cockpit_url)
+def test_cockpit_loads_offline_and_the_map_is_live(chrome: Any, demo: Any) -> None:
+    page, problems = open_page(chrome, demo.cockpit_url)
     wait_for_seq(page, 3)
     page.evaluate("window.__marker = 'no-reload'")
     page.wait_for_timeout(1500)
@@ -96,12 +96,12 @@ def test_cockpit_loads_offline_and_the_map_is_live(browser: Any, demo: Any) -> N
     page.close()
 
 
-def test_tile_values_equal_what_the_engine_sends(browser: Any, demo: Any) -> None:
+def test_tile_values_equal_what_the_engine_sends(chrome: Any, demo: Any) -> None:
     import time
 
     recorder = BusRecorder(demo.live.url + "/stream")
     try:
-        page, _ = open_page(browser, demo.cockpit_url)
+        page, _ = open_page(chrome, demo.cockpit_url)
         wait_for_seq(page, 3)
         page.wait_for_function("document.querySelectorAll('#kpi-tiles .tile').length >= 8")
         shown = page.evaluate("""(() => {
@@ -124,8 +124,8 @@ def test_tile_values_equal_what_the_engine_sends(browser: Any, demo: Any) -> Non
     page.close()
 
 
-def test_language_switch_changes_the_labels(browser: Any, demo: Any) -> None:
-    page, _ = open_page(browser, demo.cockpit_url)
+def test_language_switch_changes_the_labels(chrome: Any, demo: Any) -> None:
+    page, _ = open_page(chrome, demo.cockpit_url)
     wait_for_seq(page, 1)
     page.wait_for_function("document.querySelectorAll('#kpi-tiles .tile').length >= 8")
     assert page.locator("h1").inner_text() == "湛江港智慧口岸 · 数字孪生驾驶舱"
@@ -134,13 +134,16 @@ def test_language_switch_changes_the_labels(browser: Any, demo: Any) -> None:
     page.wait_for_function("window.__twin.lang === 'en'")
     assert page.locator("h1").inner_text() == "Zhanjiang Smart Port of Entry · Digital Twin Cockpit"
     en_labels = page.locator(".tile-label").all_inner_texts()
-    assert "Vessels at anchor" in en_labels and "锚泊船舶" in zh_labels
+    kpis = page.evaluate("Object.values(window.__twin.kpis)")
+    assert zh_labels == [k["label_zh"] for k in kpis]  # the engine's own labels, in its order
+    assert en_labels == [k["label_en"] for k in kpis]
+    assert "Vessels at anchor" in en_labels and zh_labels != en_labels
     assert page.locator("#lang-button").inner_text() == "中文"
     page.close()
 
 
-def test_kiosk_shows_no_controls_and_tours(browser: Any, demo: Any) -> None:
-    page, problems = open_page(browser, demo.cockpit_url + "kiosk")
+def test_kiosk_shows_no_controls_and_tours(chrome: Any, demo: Any) -> None:
+    page, problems = open_page(chrome, demo.cockpit_url + "kiosk")
     wait_for_seq(page, 1)
     assert not page.locator("#lang-button").is_visible()
     assert not page.locator("#tour-button").is_visible()
@@ -149,10 +152,10 @@ def test_kiosk_shows_no_controls_and_tours(browser: Any, demo: Any) -> None:
     page.close()
 
 
-def test_browser_hull_matches_the_layer_function(browser: Any, demo: Any) -> None:
+def test_browser_hull_matches_the_layer_function(chrome: Any, demo: Any) -> None:
     from layers.vessels import hull_polygons
 
-    page, _ = open_page(browser, demo.cockpit_url)
+    page, _ = open_page(chrome, demo.cockpit_url)
     wait_for_seq(page, 1)
     cases = [
         (110.5, 21.0, 90.0, 200.0, 30.0),

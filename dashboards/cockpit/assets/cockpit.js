@@ -284,7 +284,9 @@
   async function start() {
     const el = $("twin-map");
     if (!el || typeof deck === "undefined") { setTimeout(start, 100); return; }
-    const kiosk = document.querySelector(".kiosk") ? "?kiosk=1" : "";
+    const isKiosk = location.pathname.replace(/\/$/, "").endsWith("/kiosk");
+    if (isKiosk) $("cockpit").classList.add("kiosk");
+    const kiosk = isKiosk ? "?kiosk=1" : "";
     const [config, spec] = await Promise.all([
       fetch("/api/cockpit-config.json" + kiosk).then((r) => r.json()),
       fetch("/api/port-spec.json").then((r) => r.json()),
