@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from feeds.sim.core import Simulation
 
 COLS = ("t", "x", "y", "sog", "cog", "hdg", "nav", "type")
+STATIC_PHASES = 360  # static data every 6 min, at a per-vessel offset (mmsi mod 360 s)
+# Destinations broadcast after departure (UN/LOCODE): the trades of the port's main cargoes
+NEXT_PORTS = ("SGSIN", "CNSHA", "CNNSA", "AUPHE", "BRTUB", "IDJKT", "MYPKG", "CNHAK", "CNQZH", "VNSGN")
 
 
 def _interval(kind: str, v_kn: float, class_a: bool) -> int:
@@ -205,9 +208,6 @@ def encode_all(sim: Simulation) -> tuple[np.ndarray, list[str], pl.DataFrame]:
     frame = conform(frame, AIS_POSITION).with_columns(pl.Series("msg_type", p["type"][porder], pl.UInt8))
     return t_all[order], lines, frame
 
-
-STATIC_PHASES = 360
-NEXT_PORTS = ("SGSIN", "CNSHA", "CNNSA", "AUPHE", "BRTUB", "IDJKT", "MYPKG", "CNHAK", "CNQZH", "VNSGN")
 
 
 def _eta(t: float) -> tuple[int, int, int, int]:

@@ -25,16 +25,13 @@ from pathlib import Path as FsPath
 import numpy as np
 import polars as pl
 
-from feeds.schema import AIS_POSITION, UTC_US, conform
+from feeds.schema import UTC_US
 from feeds.sim.fleet import CLASSES, SERVICE_CRAFT, Particulars, draw_particulars
 from feeds.sim.landside import customs_events, gate_events, tide_readings
 from feeds.sim.plan import KN, Call, Leg, Planner
 from feeds.sim.routes import Path, router_for
 from twin.port import Port
 
-M2_PERIOD_S = 12.4206012 * 3600.0
-STATIC_EVERY_S = 360
-NEXT_PORTS = ("SGSIN", "CNSHA", "CNNSA", "AUPHE", "BRTUB", "IDJKT", "MYPKG", "CNHAK", "CNQZH", "VNSGN")
 TRUTH_SCHEMA: dict[str, pl.DataType] = {
     "ts_utc": UTC_US, "mmsi": pl.UInt32(), "call_id": pl.String(), "event": pl.String(),
     "location_id": pl.String(),
@@ -119,7 +116,10 @@ def _tide_function(port: Port) -> Callable[[np.ndarray], np.ndarray]:
 
         def fallback(t: np.ndarray) -> np.ndarray:
             h = np.asarray(t, float) / 3600.0
-            return 2.20 + sum(a * np.cos(np.radians(speeds[k] * h)) for k, a in amps.items())
+            level = np.full(h.shape, 2.20)
+            for k, a in amps.items():
+                level += a * np.cos(np.radians(speeds[k] * h))
+            return level
 
         return fallback
 
@@ -267,8 +267,9 @@ class Simulation:
         """Every vessel that shows in the window, service craft included (imo/dwt null for them)."""
         ships: list[Particulars] = [x.ship for x in self._calls]
         draught = {x.ship.mmsi: x.draught_in_m for x in self._calls}
-        rows = [(s.mmsi, s.imo, s.name, s.callsign, s.ship_class, s.ship_type, s.dwt, s.length_m, s.beam_m,
-                 draught[s.mmsi], s.cb, s.cargo) for s in ships]
+        rows: list[tuple[object, ...]] = [
+            (s.mmsi, s.imo, s.name, s.callsign, s.ship_class, s.ship_type, s.dwt, s.length_m, s.beam_m,
+             draught[s.mmsi], s.cb, s.cargo) for s in ships]
         rows += [(c.mmsi, None, c.name, c.callsign, c.kind, c.ship_type, None, c.length_m, c.beam_m, 3.0 if
                   c.kind == "tug" else 1.5, None, None) for c in self._craft]
         schema = {"mmsi": pl.UInt32, "imo": pl.UInt32, "name": pl.String, "callsign": pl.String,
@@ -360,4 +361,4 @@ def window_utc(sim: Simulation) -> tuple[datetime, datetime]:
     return sim.config.start_utc, sim.config.start_utc + timedelta(hours=sim.config.hours)
 
 
-__all__ = ["AIS_POSITION", "SimBatch", "SimConfig", "Simulation", "conform", "window_utc"]
+__all__ = ["SimBatch", "SimConfig", "Simulation", "window_utc"]
