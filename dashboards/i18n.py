@@ -13,6 +13,7 @@ TEXT: dict[str, dict[str, str]] = {
     "connecting": {"zh": "正在连接孪生引擎…", "en": "Connecting to the twin engine…"},
     "connected": {"zh": "实时", "en": "LIVE"},
     "reconnecting": {"zh": "与孪生引擎的连接中断，正在重连…", "en": "Lost the twin engine, reconnecting…"},
+    "silent": {"zh": "数据流中断：数据过期", "en": "No data from the engine: figures are stale"},
     "reconnected": {"zh": "已重新连接孪生引擎", "en": "Reconnected to the twin engine"},
     "stale": {"zh": "数据过期", "en": "STALE"},
     "updated": {"zh": "更新", "en": "updated"},

@@ -129,7 +129,7 @@
   function renderTiles() {
     const box = $("kpi-tiles");
     if (!box) return;
-    const silent = state.everConnected && !state.connected;
+    const silent = (state.everConnected && !state.connected) || state.silent;
     const html = [];
     for (const [id, kpi] of Object.entries(state.kpis)) {
       const { value, unit } = formatValue(kpi);
@@ -162,6 +162,7 @@
     let cls = "ok", msg = text("connected");
     if (!state.everConnected) { cls = "wait"; msg = text("connecting"); }
     else if (!state.connected) { cls = "down"; msg = text("reconnecting"); }
+    else if (state.silent) { cls = "down"; msg = text("silent"); }
     else if (Date.now() < state.bannerUntil) { cls = "ok"; msg = text("reconnected"); }
     box.className = "conn " + cls;
     box.textContent = msg;
@@ -195,6 +196,7 @@
     if (!state.pendingSince) state.pendingSince = arrived;
     state.messages += 1;
     state.lastMessageMs = Date.now();
+    state.silent = false;
     if (msg.type === "snapshot") {
       state.vessels.clear();
       state.columns = null;
@@ -273,10 +275,10 @@
       const l = new Date(Date.now() + LOCAL_TZ_OFFSET_H * 3600e3).toISOString();
       box.textContent = `${l.slice(0, 10)} ${l.slice(11, 19)} UTC+8`;
     }
-    if (state.everConnected && state.connected && Date.now() - state.lastMessageMs > state.config.stale_after_s * 1000) {
-      // the bus went quiet: treat like a lost engine so tiles show stale
-      ws && ws.close();
-    }
+    // a connected but silent bus (engine hung, feed stopped upstream): every tile goes stale
+    const silent = state.everConnected && state.connected &&
+      Date.now() - state.lastMessageMs > state.config.stale_after_s * 1000;
+    if (silent !== state.silent) { state.silent = silent; renderAll(); }
     renderStatus();
   }
 
