@@ -125,3 +125,10 @@ def test_one_way_channel_never_has_big_ships_in_opposite_directions(sim: Simulat
     ).with_columns(d=pl.when(pl.col("step").abs() > 20).then(pl.col("step").sign()).otherwise(0))
     per_minute = frame.filter(pl.col("d") != 0).group_by("minute").agg(pl.col("d").n_unique().alias("dirs"))
     assert (per_minute["dirs"] <= 1).all()
+
+
+def test_a_berth_holds_one_ship_at_a_time(sim: Simulation) -> None:
+    for berth, spans in sim.planner.berth_busy.items():
+        spans = sorted(spans)
+        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            assert end <= start, berth
