@@ -480,6 +480,7 @@ class Engine:
                     self.ignored["outlier"] += 1
                     return
         v.pending_ts_us = v.pending_lon = v.pending_lat = None
+        prev = (v.ts_us, v.lon, v.lat, v.sog_kn)
         if v.first_seen_us is None:
             v.first_seen_us = ts
         v.ts_us, v.lon, v.lat = ts, lon, lat
@@ -500,7 +501,7 @@ class Engine:
             if v.call_id is not None:
                 self._close_call(v, ts)
         else:
-            report = Report(ts, lon, lat, sog, nav, berth, anc, inside, pilot, km)
+            report = Report(ts, lon, lat, sog, nav, berth, anc, inside, pilot, km, *prev)
             self.detector.update(v, report, self._emit, self._open_call, self._close_call)
         v.dark = False
         v.phase = self._phase(v)

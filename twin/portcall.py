@@ -20,6 +20,10 @@ Rules (thresholds in `DetectorConfig`):
 - `all_fast`: inside a berth pocket (grown by the index tolerance) with SOG < `berth_sog_kn` for
   `berth_dwell_s` — or at once with nav_status 5 (moored). `departure_from_berth`: two reports at
   ≥ `berth_leave_kn` or more than `berth_exit_margin_m` outside the grown pocket.
+After an AIS gap of more than `gap_interpolate_s` (a moored or anchored ship reports only every
+3 minutes, and reports get lost), a port-limit crossing takes the time interpolated where the
+straight track between the two reports crosses the line, and a stop (anchorage_arrival, all_fast)
+the time the ship, at its last reported speed, reached where it lies.
 Robustness: positions implying more than `max_speed_kn` over more than `jump_min_m` are single
 outliers and are dropped (two agreeing reports after a jump are accepted: the ship really is
 there); dwell conditions survive AIS gaps when the reports on both sides meet them.
@@ -27,6 +31,7 @@ there); dwell conditions survive AIS gaps when the reports on both sides meet th
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,6 +40,7 @@ from shapely.geometry.base import BaseGeometry
 
 from twin.port import Port
 from twin.state import US, VesselState
+from twin.zones import PORT_LIMIT_ID
 
 EVENT_KINDS = (
     "port_limit_arrival",
@@ -69,6 +75,7 @@ class DetectorConfig:
     berth_exit_margin_m: float = 100.0
     max_speed_kn: float = 40.0
     jump_min_m: float = 300.0
+    gap_interpolate_s: float = 60.0  # a port-limit crossing in a longer gap gets an interpolated time
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,10 @@ class Report:
     in_port_limit: bool
     in_pilot_area: bool
     chainage_km: float | None
+    prev_ts_us: int | None = None  # the vessel's previous accepted report, for crossings in a gap
+    prev_lon: float | None = None
+    prev_lat: float | None = None
+    prev_sog_kn: float | None = None
 
 
 Emit = Callable[[VesselState, int, str, str | None], None]
@@ -107,6 +118,8 @@ class PortCallDetector:
         self._anchor_keep = {a.id: grow(a.area, config.anchor_exit_margin_m)
                              for a in port.anchorages.values()}
         self._berth_keep = {b: grow(g, config.berth_exit_margin_m) for b, g in grown_pockets.items()}
+        limit = port.zones.get(PORT_LIMIT_ID)
+        self._limit_edge = None if limit is None else limit.area.boundary
 
     def update(self, v: VesselState, r: Report, emit: Emit, open_call: CallHook,
                close_call: CallHook) -> None:
@@ -130,7 +143,7 @@ class PortCallDetector:
             v.limit_cand_us, v.limit_cand_n = None, 0
             return
         if v.limit_cand_us is None:
-            v.limit_cand_us, v.limit_cand_n = r.ts_us, 0
+            v.limit_cand_us, v.limit_cand_n = self._crossing_us(r), 0
         v.limit_cand_n += 1
         if v.limit_cand_n < 2 or r.ts_us - v.limit_cand_us < self.config.limit_confirm_s * US:
             return
@@ -148,6 +161,39 @@ class PortCallDetector:
                 emit(v, v.berth_leave_us or since, "departure_from_berth", v.berth_id)
             emit(v, since, "port_limit_departure", None)
             close_call(v, since)
+
+    def _crossing_us(self, r: Report) -> int:
+        """When the straight track from the previous report to this one crossed the port limit.
+
+        With reports every few seconds this is the report's own time; after an AIS gap it is the
+        time interpolated at the crossing point (constant speed between the two reports), which is
+        much closer to the truth than the first report after the gap.
+        """
+        if (r.prev_ts_us is None or r.prev_lon is None or r.prev_lat is None or self._limit_edge is None
+                or r.ts_us - r.prev_ts_us <= self.config.gap_interpolate_s * US):
+            return r.ts_us
+        track = shapely.LineString([(r.prev_lon, r.prev_lat), (r.lon, r.lat)])
+        hit = track.intersection(self._limit_edge)
+        if hit.is_empty or track.length == 0:
+            return r.ts_us
+        first = min(track.project(p) for p in getattr(hit, "geoms", [hit]))
+        return r.prev_ts_us + round((r.ts_us - r.prev_ts_us) * first / track.length)
+
+    def _stop_us(self, r: Report, moving_kn: float) -> int:
+        """When a ship first found stopped at `r` actually stopped.
+
+        If the previous report was under way (≥ `moving_kn`) and more than `gap_interpolate_s`
+        earlier, the ship is taken to have kept that speed straight to where it now lies
+        (dead reckoning): the stop is at prev + distance / speed, bounded by the two reports.
+        Otherwise (reports close together, or no previous motion) it is the report's own time.
+        """
+        if (r.prev_ts_us is None or r.prev_lon is None or r.prev_lat is None or r.prev_sog_kn is None
+                or r.prev_sog_kn < moving_kn or r.ts_us - r.prev_ts_us <= self.config.gap_interpolate_s * US):
+            return r.ts_us
+        k = math.cos(math.radians(r.lat))
+        dist_m = math.hypot((r.lon - r.prev_lon) * 111_320.0 * k, (r.lat - r.prev_lat) * 110_574.0)
+        travel_us = round(dist_m / (r.prev_sog_kn * 1852.0 / 3600.0) * US)
+        return min(r.ts_us, r.prev_ts_us + travel_us)
 
     # -- pilot ----------------------------------------------------------------------------------
     def _pilot(self, v: VesselState, r: Report, emit: Emit) -> None:
@@ -209,7 +255,7 @@ class PortCallDetector:
         if not (slow or nav_anchor):
             return  # between the thresholds: a swinging ship neither starts nor breaks the dwell
         if v.anchor_cand_id != anc:
-            v.anchor_cand_id, v.anchor_cand_us = anc, r.ts_us
+            v.anchor_cand_id, v.anchor_cand_us = anc, self._stop_us(r, cfg.anchor_break_kn)
         assert v.anchor_cand_us is not None
         if nav_anchor or r.ts_us - v.anchor_cand_us >= cfg.anchor_dwell_s * US:
             v.anchor_id, v.anchor_since_us = anc, v.anchor_cand_us
@@ -245,7 +291,7 @@ class PortCallDetector:
         if not (slow or moored):
             return
         if v.berth_cand_id != berth:
-            v.berth_cand_id, v.berth_cand_us = berth, r.ts_us
+            v.berth_cand_id, v.berth_cand_us = berth, self._stop_us(r, cfg.berth_break_kn)
         assert v.berth_cand_us is not None
         if moored or r.ts_us - v.berth_cand_us >= cfg.berth_dwell_s * US:
             v.berth_id, v.berth_since_us = berth, v.berth_cand_us

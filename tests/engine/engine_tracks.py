@@ -91,11 +91,14 @@ class Track:
         nav: int = 0,
         mark: str | None = None,
     ) -> Track:
-        """Reports at the current position every `interval_s` for `seconds` (first one a step on)."""
-        for i in range(int(seconds // interval_s)):
+        """Reports at the current position every `interval_s` for `seconds` (first one a step on).
+
+        `mark` names the time the stay begins: the time of the previous report (the end of the leg).
+        """
+        if mark:  # the ship stops where (and when) the previous leg ended
+            self.marks[mark] = self.t
+        for _ in range(int(seconds // interval_s)):
             self.t += timedelta(seconds=interval_s)
-            if mark and i == 0:
-                self.marks[mark] = self.t
             self._report(sog, 0.0, nav)
         return self
 

@@ -9,6 +9,7 @@ closest first). Figures: docs/detection.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from feeds.simulate import SimConfig, Simulation
 from twin.engine import Engine
 from twin.port import Port
 
+TAG_TIME = re.compile(r"[\\,]c:(\d+)")
 TOLERANCE_S = 300.0
 WARMUP = timedelta(hours=6)  # ships already in port at the start are first heard then, not arriving
 TAIL = timedelta(minutes=15)  # events this close to the end cannot be confirmed by later reports
@@ -80,6 +82,13 @@ def match(truth: pl.DataFrame, detected: pl.DataFrame, w0: datetime, w1: datetim
     )
 
 
+def _tag_time(line: str) -> float:
+    """The `c:` (UNIX seconds) of a line's NMEA 4.0 tag block."""
+    match = TAG_TIME.search(line)
+    assert match, line
+    return float(match.group(1))
+
+
 def run_simulated_day(
     port: Port, seed: int, drop: float = 0.0, outage: timedelta | None = None, step_s: float = 900.0
 ) -> tuple[Simulation, Engine]:
@@ -97,8 +106,16 @@ def run_simulated_day(
         if drop:
             keep = rng.random(len(lines)) >= drop
             lines = [line for line, k in zip(lines, keep, strict=True) if k]
-        if outage is not None and out0 < batch.t_utc <= out0 + outage:
-            lines = []
+        if (
+            outage is not None
+            and out0 < batch.t_utc
+            and batch.t_utc - timedelta(seconds=step_s) < out0 + outage
+        ):
+            lines = [
+                line
+                for line in lines
+                if not out0.timestamp() <= _tag_time(line) < (out0 + outage).timestamp()
+            ]
         parsed = parse_nmea_lines(lines, "sim")
         assert drop or parsed.rejected.is_empty()  # lost lines break two-sentence type 5 messages
         frames = {

@@ -50,20 +50,20 @@ def test_berth_anchorage_and_channel_occupancy_follow_the_ship(port: Port, call_
     assert [seg for seg in occ] == [eng.vessels[412000001].segment_id]
     assert next(iter(occ.values()))["inbound"] == [412000001]
 
-    eng = engine_at(port, call_frame, timedelta(hours=5))  # anchored at 03:40
+    eng = engine_at(port, call_frame, timedelta(hours=5))  # stopped in ANC-IN-1 at 03:37:16.45
     snap = eng.snapshot(T0 + timedelta(hours=5))
     anc = {a["id"]: a for a in snap["anchorages"]}
     assert anc["ANC-IN-1"]["mmsis"] == [412000001]
     assert anc["ANC-IN-1"]["median_wait_h"] == pytest.approx(
-        (5 * 3600 - (3 * 3600 + 40 * 60 + 16.45)) / 3600, abs=1e-3
+        (5 * 3600 - (3 * 3600 + 37 * 60 + 16.45)) / 3600, abs=1e-3
     )
     assert all(b["mmsi"] is None for b in snap["berths"])
 
-    eng = engine_at(port, call_frame, timedelta(hours=8))  # all fast at 06:22:57
+    eng = engine_at(port, call_frame, timedelta(hours=8))  # stopped at the berth at 06:19:56.9
     snap = eng.snapshot(T0 + timedelta(hours=8))
     berths = {b["id"]: b for b in snap["berths"]}
     assert berths["XS-ORE-400K"]["mmsi"] == 412000001
-    assert berths["XS-ORE-400K"]["since_utc"].startswith("2026-11-28T06:22:56.9")
+    assert berths["XS-ORE-400K"]["since_utc"].startswith("2026-11-28T06:19:56.9")
     assert sum(b["mmsi"] is not None for b in snap["berths"]) == 1
     assert all(a["mmsis"] == [] for a in snap["anchorages"])
 

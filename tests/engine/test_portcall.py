@@ -82,8 +82,9 @@ def test_a_full_call_gives_each_event_once_at_the_time_its_condition_began(
 def test_moored_status_confirms_all_fast_at_once(port: Port) -> None:
     tr = full_call(port, nav_at_berth=5)
     eng = Engine(port)
-    # one batch ending 30 s after the first moored report: nav_status 5 needs no 5-minute dwell
-    cut = tr.marks["all_fast"] + timedelta(seconds=30)
+    # one batch ending 30 s after the first moored report (3 min after the stop): nav_status 5 needs
+    # no 5-minute dwell, and the event takes the time the ship stopped
+    cut = tr.marks["all_fast"] + timedelta(seconds=180 + 30)
     eng.apply({"ais_position": tr.frame().filter(pl.col("ts_utc") <= cut)}, cut)
     fast = eng.events.filter(pl.col("event") == "all_fast")
     assert fast["ts_utc"].to_list() == [tr.marks["all_fast"]]
