@@ -157,9 +157,9 @@ class Planner:
         raise ValueError("anchorage polygon too small for the inset")
 
     def _anchor_spot(self, anchorage: str, inset_m: float, t: float) -> tuple[float, float]:
-        """The best of 12 random spots: farthest from the ships anchored there at or after `t`."""
+        """The best of 30 random spots: farthest from the ships anchored there at or after `t`."""
         area = self._anchor_area[anchorage]
-        spots = [self.random_point_in(area, inset_m) for _ in range(12)]
+        spots = [self.random_point_in(area, inset_m) for _ in range(30)]
         busy = np.array([(x, y) for x, y, _, t1 in self.anchor_points[anchorage] if t1 > t]).reshape(-1, 2)
         if busy.size == 0:
             return spots[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import polars as pl
 import pyais
 import shapely
@@ -130,5 +132,14 @@ def test_one_way_channel_never_has_big_ships_in_opposite_directions(sim: Simulat
 def test_a_berth_holds_one_ship_at_a_time(sim: Simulation) -> None:
     for berth, spans in sim.planner.berth_busy.items():
         spans = sorted(spans)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in pairwise(spans):
             assert end <= start, berth
+
+
+def test_ships_at_anchor_keep_their_swing_circles_apart(sim: Simulation) -> None:
+    """Two ships anchored at the same time lie ≥ 400 m apart (2 × the largest swing radius)."""
+    for spots in sim.planner.anchor_points.values():
+        for i, (x, y, t0, t1) in enumerate(spots):
+            for x2, y2, s0, s1 in spots[i + 1:]:
+                if t0 < s1 and s0 < t1:
+                    assert ((x - x2) ** 2 + (y - y2) ** 2) ** 0.5 >= 400.0
