@@ -56,6 +56,7 @@ class IngestError(Exception):
         self.rule = rule
         self.field = field_name
         self.detail = detail
+        self.msg_id: Any = None   # the client's "id" when the message had one
 
     def to_message(self, msg_id: Any = None) -> dict[str, Any]:
         """The error object sent back to the ingest client."""
@@ -204,7 +205,7 @@ def parse_ingest(message: str | bytes, now: datetime) -> IngestBatch:
         frame, rejected = rows_to_frame(str(kind), rows)
         return IngestBatch(FEED_OF_KIND[str(kind)], {str(kind): frame}, rejected, len(rows), msg_id)
     except IngestError as exc:
-        exc.msg_id = msg_id  # type: ignore[attr-defined]  # carried to the reply
+        exc.msg_id = msg_id
         raise
 
 
@@ -462,7 +463,7 @@ class BusServer:
                     batch = await asyncio.to_thread(parse_ingest, message, self.core.clock())
                 except IngestError as exc:
                     self.core.count_ingest_error(exc.rule)
-                    replies.put_nowait((None, None, exc.to_message(getattr(exc, "msg_id", None))))
+                    replies.put_nowait((None, None, exc.to_message(exc.msg_id)))
                     continue
                 self.core.note_timing("ingest_parse", time.perf_counter() - started)
                 try:

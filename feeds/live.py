@@ -736,12 +736,12 @@ def start_twin(config: LiveConfig, timeout_s: float = 120.0) -> LiveHandle:
 
 def real_engine_factory(port_model: Any) -> EngineFactory:
     """The factory for `twin.engine.Engine` on `port_model` (contracts §5)."""
-    from twin.engine import Engine, EngineConfig  # type: ignore[import-not-found,unused-ignore]
+    from twin.engine import Engine, EngineConfig
 
     def make(snapshot: bytes | None) -> EngineLike:
         if snapshot is None:
-            return Engine(port_model, EngineConfig())  # type: ignore[no-any-return,unused-ignore]
-        return Engine.from_snapshot(port_model, snapshot)  # type: ignore[no-any-return,unused-ignore]
+            return Engine(port_model, EngineConfig())
+        return Engine.from_snapshot(port_model, snapshot)
 
     return make
 
@@ -769,7 +769,7 @@ def start_live(
     """
     sources: list[Callable[[LiveTwin], Any]] = []
     if simulate is not None:
-        from feeds.simulate import Simulation  # type: ignore[import-not-found,unused-ignore]
+        from feeds.simulate import Simulation
 
         step = sim_step_s(speed) if step_s is None else step_s
         sources.append(simulator_source(Simulation(simulate, port_model), step, speed))

@@ -104,7 +104,7 @@ def _engine_factory(spec: str, port_model: Any) -> EngineFactory:
         raise ConfigError(f"live.engine {spec!r} cannot be loaded: {exc}") from exc
     if not callable(factory):
         raise ConfigError(f"live.engine {spec!r} is not callable")
-    return factory  # type: ignore[no-any-return]
+    return factory
 
 
 def load_settings(config_file: Path, environ: dict[str, str] | None = None) -> ServeSettings:
@@ -169,7 +169,7 @@ def _never() -> Any:
 
 
 def _sim_config(table: dict[str, Any]) -> Any:
-    from feeds.simulate import SimConfig  # type: ignore[import-not-found,unused-ignore]
+    from feeds.simulate import SimConfig
 
     start = table.get("start_utc")
     try:
@@ -196,7 +196,7 @@ def build(settings: ServeSettings) -> LiveTwin:
         port_model = load_port(settings.geodata_dir)
     config.make_engine = _engine_factory(spec, port_model)
     if settings.simulate is not None:
-        from feeds.simulate import Simulation  # type: ignore[import-not-found,unused-ignore]
+        from feeds.simulate import Simulation
 
         table = settings.simulate
         simulation = Simulation(_sim_config(table), port_model)
