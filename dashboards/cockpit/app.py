@@ -98,7 +98,7 @@ def chart_figures(
     """The three cockpit charts from the engine's `charts` part (docs/protocol.md)."""
     waiting = t("connecting" if not connected else "no_data", lang) if not charts else ""
     tp = charts.get("throughput_by_hour")
-    if tp and tp.get("hours"):
+    if tp and tp.get("hours") and any(any(v for v in values) for values in tp.get("series", {}).values()):
         fig1 = go.Figure(
             [go.Bar(x=tp["hours"], y=values, name=cargo) for cargo, values in tp["series"].items()]
         )
@@ -107,7 +107,7 @@ def chart_figures(
     else:
         fig1 = _empty_figure(t("chart_throughput", lang), waiting or "—")
     cs = charts.get("customs_stage_hours")
-    if cs and cs.get("stages"):
+    if cs and cs.get("stages") and any(v is not None for vs in cs.get("by_channel", {}).values() for v in vs):
         fig2 = go.Figure(
             [
                 go.Bar(

@@ -272,8 +272,10 @@
   function tickClock() {
     const box = $("clock");
     if (box) {
-      const l = new Date(Date.now() + LOCAL_TZ_OFFSET_H * 3600e3).toISOString();
-      box.textContent = `${l.slice(0, 10)} ${l.slice(11, 19)} UTC+8`;
+      // the twin's own clock (simulated, replayed or real): what every figure on screen refers to
+      const base = state.ts ? new Date(state.ts) : new Date();
+      const l = new Date(base.getTime() + LOCAL_TZ_OFFSET_H * 3600e3).toISOString();
+      box.textContent = `${text("twin_time")} ${l.slice(0, 10)} ${l.slice(11, 19)} UTC+8`;
     }
     // a connected but silent bus (engine hung, feed stopped upstream): every tile goes stale
     const silent = state.everConnected && state.connected &&
