@@ -19,8 +19,24 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-COLUMNS = ["mmsi", "name", "ship_class", "lon", "lat", "sog_kn", "cog_deg", "heading_deg", "length_m",
-           "beam_m", "draught_m", "phase", "zone_id", "h3", "last_seen_utc", "dark"]
+COLUMNS = [
+    "mmsi",
+    "name",
+    "ship_class",
+    "lon",
+    "lat",
+    "sog_kn",
+    "cog_deg",
+    "heading_deg",
+    "length_m",
+    "beam_m",
+    "draught_m",
+    "phase",
+    "zone_id",
+    "h3",
+    "last_seen_utc",
+    "dark",
+]
 PHASES = ["in_channel", "at_anchor", "at_berth", "approaching", "departing"]
 
 
@@ -32,14 +48,41 @@ def vessel_rows(n: int, t: float, rng_seed: int = 1) -> list[list[Any]]:
     speed = 10.0 / 3600 / 60  # ≈10 kn in degrees per second, roughly
     lon = lon0 + np.sin(np.radians(heading)) * speed * t * 60
     lat = lat0 + np.cos(np.radians(heading)) * speed * t * 60
-    return [[400_000_000 + i, f"SHIP {i}", "bulk", round(float(lon[i]), 6), round(float(lat[i]), 6), 10.0,
-             round(float(heading[i]), 1), round(float(heading[i]), 1), 200.0, 32.0, 12.0, PHASES[i % 5],
-             None, None, "2026-11-28T00:00:00Z", False] for i in range(n)]
+    return [
+        [
+            400_000_000 + i,
+            f"SHIP {i}",
+            "bulk",
+            round(float(lon[i]), 6),
+            round(float(lat[i]), 6),
+            10.0,
+            round(float(heading[i]), 1),
+            round(float(heading[i]), 1),
+            200.0,
+            32.0,
+            12.0,
+            PHASES[i % 5],
+            None,
+            None,
+            "2026-11-28T00:00:00Z",
+            False,
+        ]
+        for i in range(n)
+    ]
 
 
 def kpis() -> dict[str, Any]:
-    return {"vessels_total": {"value": 1.0, "unit": "", "label_zh": "船舶", "label_en": "Vessels",
-                              "updated_utc": "2026-11-28T00:00:00Z", "stale": False, "trend": []}}
+    return {
+        "vessels_total": {
+            "value": 1.0,
+            "unit": "",
+            "label_zh": "船舶",
+            "label_en": "Vessels",
+            "updated_utc": "2026-11-28T00:00:00Z",
+            "stale": False,
+            "trend": [],
+        }
+    }
 
 
 class SyntheticBus:
@@ -55,16 +98,30 @@ class SyntheticBus:
 
     async def _handler(self, ws: Any) -> None:
         t, seq = 0.0, 0
-        snap = {"v": 1, "type": "snapshot", "seq": seq, "ts_utc": "2026-11-28T00:00:00Z",
-                "vessels": {"columns": COLUMNS, "rows": vessel_rows(self.n, t)}, "kpis": kpis(), "alerts": []}
+        snap = {
+            "v": 1,
+            "type": "snapshot",
+            "seq": seq,
+            "ts_utc": "2026-11-28T00:00:00Z",
+            "vessels": {"columns": COLUMNS, "rows": vessel_rows(self.n, t)},
+            "kpis": kpis(),
+            "alerts": [],
+        }
         await ws.send(json.dumps(snap, separators=(",", ":")))
         while True:
             await asyncio.sleep(1.0)
             t += 1.0
             seq += 1
-            body = json.dumps({"v": 1, "type": "delta", "seq": seq, "ts_utc": "2026-11-28T00:00:00Z",
-                               "vessels": {"columns": COLUMNS, "rows": vessel_rows(self.n, t)}},
-                              separators=(",", ":"))
+            body = json.dumps(
+                {
+                    "v": 1,
+                    "type": "delta",
+                    "seq": seq,
+                    "ts_utc": "2026-11-28T00:00:00Z",
+                    "vessels": {"columns": COLUMNS, "rows": vessel_rows(self.n, t)},
+                },
+                separators=(",", ":"),
+            )
             self.sizes.append(len(body.encode()))
             await ws.send(body)
 
@@ -88,7 +145,9 @@ def pydeck_baseline_bytes(n: int) -> int:
     from layers import deck_spec
     from layers.vessels import vessel_layers
 
-    frame = pl.DataFrame([dict(zip(COLUMNS, r, strict=True)) for r in vessel_rows(n, 1.0)], infer_schema_length=None)
+    frame = pl.DataFrame(
+        [dict(zip(COLUMNS, r, strict=True)) for r in vessel_rows(n, 1.0)], infer_schema_length=None
+    )
     spec = deck_spec(vessel_layers(frame))
     return len(json.dumps(spec["layers"], separators=(",", ":")).encode())
 
@@ -115,25 +174,36 @@ def measure(n: int, browser: Any) -> dict[str, float]:
     server.shutdown()
     ours = statistics.median(bus.sizes) if bus.sizes else float("nan")
     baseline = pydeck_baseline_bytes(n)
-    return {"vessels": n, "first_render_ms": first_ms, "first_render_wall_ms": wall_first,
-            "update_bytes": ours, "pydeck_bytes": baseline, "payload_ratio": baseline / ours,
-            "update_ms_p50": statistics.median(updates) if updates else float("nan"),
-            "update_ms_p90": float(np.percentile(updates, 90)) if updates else float("nan"),
-            "updates": len(updates)}
+    return {
+        "vessels": n,
+        "first_render_ms": first_ms,
+        "first_render_wall_ms": wall_first,
+        "update_bytes": ours,
+        "pydeck_bytes": baseline,
+        "payload_ratio": baseline / ours,
+        "update_ms_p50": statistics.median(updates) if updates else float("nan"),
+        "update_ms_p90": float(np.percentile(updates, 90)) if updates else float("nan"),
+        "updates": len(updates),
+    }
 
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
+        )
         print("vessels  first_render_ms  update_kB  pydeck_kB  payload_ratio  update_ms_p50  update_ms_p90")
         for n in (500, 5_000, 20_000):
             r = measure(n, browser)
-            print(f"{n:>7}  {r['first_render_ms']:>15.0f}  {r['update_bytes'] / 1e3:>9.0f}  "
-                  f"{r['pydeck_bytes'] / 1e3:>9.0f}  {r['payload_ratio']:>13.2f}  {r['update_ms_p50']:>13.0f}  "
-                  f"{r['update_ms_p90']:>13.0f}", flush=True)
+            print(
+                f"{n:>7}  {r['first_render_ms']:>15.0f}  {r['update_bytes'] / 1e3:>9.0f}  "
+                f"{r['pydeck_bytes'] / 1e3:>9.0f}  {r['payload_ratio']:>13.2f}  {r['update_ms_p50']:>13.0f}  "
+                f"{r['update_ms_p90']:>13.0f}",
+                flush=True,
+            )
         browser.close()
 
 

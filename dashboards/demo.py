@@ -78,11 +78,11 @@ def start_demo(
 ) -> Demo:
     """Start everything; port 0 picks free ports. Returns once both servers listen."""
     import xarray as xr
-    from feeds.simulate import SimConfig
     from werkzeug.serving import make_server
 
     from dashboards.cockpit.app import create_app
     from feeds.live import start_live
+    from feeds.simulate import SimConfig
     from geodata import load_port
 
     port = load_port()

@@ -18,8 +18,11 @@ def _bundles() -> list[Path]:
     import panel
 
     root = Path(panel.__file__).parent / "dist" / "bundled" / "deckglplot"
-    return [root / "h3-js@4.1.0" / "dist" / "h3-js.umd.js", root / "deck.gl@9.1.14" / "dist.min.js",
-            ASSETS / "deckspec.js"]
+    return [
+        root / "h3-js@4.1.0" / "dist" / "h3-js.umd.js",
+        root / "deck.gl@9.1.14" / "dist.min.js",
+        ASSETS / "deckspec.js",
+    ]
 
 
 def offline_html(spec: dict[str, Any], title: str, *, background: str = "#0b1420", caption: str = "") -> str:
@@ -37,7 +40,8 @@ background:rgba(11,20,32,.75);padding:6px 10px;border-radius:4px}}</style>
   const spec = {data};
   await Promise.all(spec.layers.map(window.twinDeckSpec.loadImages));
   window.__deck = new deck.Deck({{parent: document.getElementById("map"), controller: true,
-    initialViewState: spec.initialViewState, layers: spec.layers.map((s) => window.twinDeckSpec.convertLayer(s)),
+    initialViewState: spec.initialViewState,
+    layers: spec.layers.map((s) => window.twinDeckSpec.convertLayer(s)),
     onAfterRender: () => {{ window.__rendered = (window.__rendered || 0) + 1; }}}});
 }})();
 </script></body></html>

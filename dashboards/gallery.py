@@ -61,10 +61,17 @@ def simulated_state(hours: float = 8.0, seed: int = 7) -> dict[str, Any]:
         positions.append(result.frames["ais_position"].select("lon", "lat"))
         now = batch.t_utc
     snap = engine.snapshot(now)
-    vessels = pl.DataFrame([dict(zip(snap["vessels"]["columns"], row, strict=True))
-                            for row in snap["vessels"]["rows"]], infer_schema_length=None)
-    return {"port": port, "snapshot": snap, "vessels": vessels, "now": now,
-            "positions": pl.concat(positions) if positions else pl.DataFrame({"lon": [], "lat": []})}
+    vessels = pl.DataFrame(
+        [dict(zip(snap["vessels"]["columns"], row, strict=True)) for row in snap["vessels"]["rows"]],
+        infer_schema_length=None,
+    )
+    return {
+        "port": port,
+        "snapshot": snap,
+        "vessels": vessels,
+        "now": now,
+        "positions": pl.concat(positions) if positions else pl.DataFrame({"lon": [], "lat": []}),
+    }
 
 
 def ukc_example(port: Any, depth: xr.DataArray, when: datetime) -> xr.DataArray:
@@ -75,8 +82,13 @@ def ukc_example(port: Any, depth: xr.DataArray, when: datetime) -> xr.DataArray:
     area = depth.sel(lon=slice(110.38, 111.0), lat=slice(20.9, 21.2))
     vessel = Vessel(draught_m=22.5, speed_kn=10.0, cb=0.85, beam_m=65.0, length_m=362.0, vessel_id="VLOC")
     tide = read_constituents_toml(port.files["tide"])
-    out = ukc_grid(area, vessel, np.array([np.datetime64(when.replace(tzinfo=None), "ns")]), tide,
-                   rule=UkcRule(fraction_of_draught=0.10))
+    out = ukc_grid(
+        area,
+        vessel,
+        np.array([np.datetime64(when.replace(tzinfo=None), "ns")]),
+        tide,
+        rule=UkcRule(fraction_of_draught=0.10),
+    )
     classes = out["ukc_class"].isel(time=0)
     return classes.where(area > 14.0, -1)  # only water a ship of this size would be near
 
@@ -90,10 +102,17 @@ def gallery_specs(state: dict[str, Any], depth: xr.DataArray) -> list[tuple[str,
     waits = {a["id"]: a.get("median_wait_h") or 0.0 for a in snap.get("anchorages", [])}
     queue = {g["id"]: g.get("queue", 0) for g in snap.get("gates", [])}
     vessels = state["vessels"]
-    alerts = [{"id": "demo-1", "lon": float(r["lon"]), "lat": float(r["lat"]), "priority": p,
-               "text_zh": "示例告警", "text_en": "example alert"}
-              for r, p in zip(vessels.head(3).iter_rows(named=True), ["alarm", "warning", "caution"],
-                              strict=False)]
+    alerts = [
+        {
+            "id": "demo-1",
+            "lon": float(r["lon"]),
+            "lat": float(r["lat"]),
+            "priority": p,
+            "text_zh": "示例告警",
+            "text_en": "example alert",
+        }
+        for r, p in zip(vessels.head(3).iter_rows(named=True), ["alarm", "warning", "caution"], strict=False)
+    ]
     ukc = ukc_example(port, depth, state["now"])
 
     def spec(layers: list[pdk.Layer], view: str) -> dict[str, Any]:
@@ -101,25 +120,59 @@ def gallery_specs(state: dict[str, Any], depth: xr.DataArray) -> list[tuple[str,
 
     return [
         ("land", "land_layer: real coastline (OSM), extruded", spec([land], "overview")),
-        ("bathymetry", "bathymetry_layer: depth below chart datum (estimate; design depths burnt in)",
-         spec([bathymetry_layer(depth), land], "overview")),
-        ("channel", "channel_layer: segments by design depth, passing area lighter",
-         spec([land, channel_layer(port)], "channel")),
-        ("berths", "berth_layers: quays (amber = occupied) and terminal blocks by cargo",
-         spec([land, *berth_layers(port, occupied)], "terminals")),
-        ("anchorages", "anchorage_layer: coloured by median waiting time",
-         spec([land, anchorage_layer(port, occupancy, waits), *vessel_layers(vessels)], "anchorages")),
-        ("gates", "gate_layer: column height = trucks queuing", spec([land, gate_layer(port, queue)], "gates")),
-        ("vessels", "vessel_layers: hulls to scale by phase, markers when zoomed out",
-         spec([land, channel_layer(port), *berth_layers(port, occupied), *vessel_layers(vessels)], "terminals")),
-        ("ukc", "ukc_layer: 400,000 t ore carrier at 22.5 m, 10 kn — safe / marginal / no-go",
-         spec([land, ukc_layer(ukc)], "channel")),
-        ("h3", "h3_layer: AIS report density per H3 cell (res 8)",
-         spec([land, h3_layer(state["positions"], resolution=8, elevation_scale=0.5)], "overview")),
-        ("alerts", "alert_layer: open alerts by priority (pulsing in the cockpit)",
-         spec([land, *vessel_layers(vessels), alert_layer(alerts)], "anchorages")),
-        ("sensors", "sensor_layers: VHF/AIS base stations (red = new) with coverage, cameras",
-         spec([land, *sensor_layers(port)], "overview")),
+        (
+            "bathymetry",
+            "bathymetry_layer: depth below chart datum (estimate; design depths burnt in)",
+            spec([bathymetry_layer(depth), land], "overview"),
+        ),
+        (
+            "channel",
+            "channel_layer: segments by design depth, passing area lighter",
+            spec([land, channel_layer(port)], "channel"),
+        ),
+        (
+            "berths",
+            "berth_layers: quays (amber = occupied) and terminal blocks by cargo",
+            spec([land, *berth_layers(port, occupied)], "terminals"),
+        ),
+        (
+            "anchorages",
+            "anchorage_layer: coloured by median waiting time",
+            spec([land, anchorage_layer(port, occupancy, waits), *vessel_layers(vessels)], "anchorages"),
+        ),
+        (
+            "gates",
+            "gate_layer: column height = trucks queuing",
+            spec([land, gate_layer(port, queue)], "gates"),
+        ),
+        (
+            "vessels",
+            "vessel_layers: hulls to scale by phase, markers when zoomed out",
+            spec(
+                [land, channel_layer(port), *berth_layers(port, occupied), *vessel_layers(vessels)],
+                "terminals",
+            ),
+        ),
+        (
+            "ukc",
+            "ukc_layer: 400,000 t ore carrier at 22.5 m, 10 kn — safe / marginal / no-go",
+            spec([land, ukc_layer(ukc)], "channel"),
+        ),
+        (
+            "h3",
+            "h3_layer: AIS report density per H3 cell (res 8)",
+            spec([land, h3_layer(state["positions"], resolution=8, elevation_scale=0.5)], "overview"),
+        ),
+        (
+            "alerts",
+            "alert_layer: open alerts by priority (pulsing in the cockpit)",
+            spec([land, *vessel_layers(vessels), alert_layer(alerts)], "anchorages"),
+        ),
+        (
+            "sensors",
+            "sensor_layers: VHF/AIS base stations (red = new) with coverage, cameras",
+            spec([land, *sensor_layers(port)], "overview"),
+        ),
     ]
 
 
@@ -132,8 +185,10 @@ def main(out_dir: Path) -> None:
         depth = ds["depth"].load()
     specs = gallery_specs(state, depth)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"])
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
+        )
         page = browser.new_page(viewport={"width": 1200, "height": 760})
         for name, caption, spec in specs:
             html_path = out_dir / f"{name}.html"

@@ -165,7 +165,7 @@ def build_port(raw: RawSet) -> Port:
         one_way=bool(f.properties["one_way"]),
         one_way_min_dwt=(int(f.properties["one_way_min_dwt"])
                          if f.properties.get("one_way_min_dwt") is not None else None),
-        part=f.properties["part"], kind=f.properties["kind"], area=f.geometry,  # type: ignore[arg-type]
+        part=f.properties["part"], kind=f.properties["kind"], area=f.geometry,
         centreline=shapely.LineString(), provenance=_prov(f.properties),
     ) for f in L["channel"]), key=lambda s: s.chainage_from_km))
     assert isinstance(axis_f.geometry, shapely.LineString)
@@ -180,35 +180,35 @@ def build_port(raw: RawSet) -> Port:
         terminal=f.properties["terminal"], port_area=f.properties["port_area"],
         length_m=float(f.properties["length_m"]), design_depth_m=float(f.properties["design_depth_m"]),
         max_dwt=int(f.properties["max_dwt"]), cargo=f.properties["cargo"],
-        quay=f.geometry, pocket=pockets[f.id],  # type: ignore[arg-type]
+        quay=f.geometry, pocket=pockets[f.id],
         provenance=_prov(f.properties), status=f.properties.get("status", "operational"),
     ) for f in L["berths"]}
     anchorages = {f.id: Anchorage(
         id=f.id, name_zh=f.properties["name_zh"], name_en=f.properties["name_en"],
         kind=f.properties["kind"],
         max_dwt=int(f.properties["max_dwt"]) if f.properties.get("max_dwt") is not None else None,
-        depth_m=float(f.properties["depth_m"]), area=f.geometry,  # type: ignore[arg-type]
+        depth_m=float(f.properties["depth_m"]), area=f.geometry,
         provenance=_prov(f.properties),
     ) for f in L["anchorages"]}
     gates = {f.id: Gate(
         id=f.id, name_zh=f.properties["name_zh"], name_en=f.properties["name_en"],
         terminal=f.properties["terminal"], lanes=int(f.properties["lanes"]),
-        direction=f.properties["direction"], location=f.geometry,  # type: ignore[arg-type]
+        direction=f.properties["direction"], location=f.geometry,
         provenance=_prov(f.properties),
     ) for f in L["gates"]}
     zones = {f.id: Zone(
         id=f.id, name_zh=f.properties["name_zh"], name_en=f.properties["name_en"],
-        kind=f.properties["kind"], area=f.geometry,  # type: ignore[arg-type]
+        kind=f.properties["kind"], area=f.geometry,
         members=tuple(_as_list(f.properties.get("members"))), provenance=_prov(f.properties),
     ) for f in L["zones"]}
     sensors = {f.id: Sensor(
         id=f.id, name_zh=f.properties["name_zh"], name_en=f.properties["name_en"],
-        kind=f.properties["kind"], location=f.geometry,  # type: ignore[arg-type]
+        kind=f.properties["kind"], location=f.geometry,
         range_m=float(f.properties["range_m"]), status=f.properties.get("status", "operational"),
         provenance=_prov(f.properties),
     ) for f in L["sensors"]}
     shoals = tuple(Shoal(
-        id=f.id, depth_m=float(f.properties["depth_m"]), location=f.geometry,  # type: ignore[arg-type]
+        id=f.id, depth_m=float(f.properties["depth_m"]), location=f.geometry,
         surveyed=str(f.properties.get("surveyed", "")), provenance=_prov(f.properties),
     ) for f in L.get("shoals", []))
     files = {layer: str(raw.root / name) for layer, name in raw.files.items()}

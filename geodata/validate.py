@@ -182,6 +182,7 @@ def check_channel(raw: RawSet, metric: LocalMetric, out: list[Finding]) -> dict[
     axis = raw.layers["channel_axis"][0] if raw.layers["channel_axis"] else None
     if axis is None or not _usable(axis):
         return {}
+    assert axis.geometry is not None  # _usable checked it
     chain = [float(c) for c in axis.properties.get("chainage_km") or []]
     if len(chain) != len(axis.geometry.coords):
         _err(out, axis, "chainage_km", f"{len(chain)} chainages for {len(axis.geometry.coords)} vertices")

@@ -74,7 +74,7 @@ def h3_layer(
         frame = positions.with_columns(pl.Series("hex", hexes))
         agg = pl.len().cast(pl.Float64) if value == "count" else pl.col(value).sum().cast(pl.Float64)
         cells = frame.group_by("hex").agg(agg.alias("value")).sort("hex")
-    top = float(cells["value"].max() or 1.0) if cells.height else 1.0
+    top = max([float(v) for v in cells["value"].to_list()] or [1.0])
     data = [
         {
             "hex": row["hex"],

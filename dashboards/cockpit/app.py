@@ -134,15 +134,20 @@ def chart_figures(
     return fig1, fig2, fig3
 
 
+def _data(**attrs: str) -> Any:
+    """HTML data-* attributes (the page script reads them); Dash's typing does not know them."""
+    return {f"data-{key}": value for key, value in attrs.items()}
+
+
 def _layout(lang: str, chart_period_s: float) -> html.Div:
-    graph = {"displayModeBar": False, "responsive": True}
+    graph: Any = {"displayModeBar": False, "responsive": True}
     return html.Div(
         id="cockpit",
         children=[
             html.Div(
                 id="header",
                 children=[
-                    html.H1(t("title", lang), **{"data-i18n": "title"}),
+                    html.H1(t("title", lang), **_data(i18n="title")),
                     html.Span(id="conn-status", className="conn wait", children=t("connecting", lang)),
                     html.Span(id="clock"),
                     html.Button(t("tour_off", lang), id="tour-button", className="ctl"),
@@ -151,7 +156,7 @@ def _layout(lang: str, chart_period_s: float) -> html.Div:
                         id="lang-button",
                         className="ctl",
                         n_clicks=0,
-                        **{"data-i18n": "lang_switch"},
+                        **_data(i18n="lang_switch"),
                     ),
                 ],
             ),
@@ -167,7 +172,7 @@ def _layout(lang: str, chart_period_s: float) -> html.Div:
                             html.Button(
                                 t(f"view_{name}", lang),
                                 className="ctl",
-                                **{"data-view": name, "data-i18n": f"view_{name}"},
+                                **_data(view=name, i18n=f"view_{name}"),
                             )
                             for name in VIEWS
                         ],
@@ -210,7 +215,7 @@ def create_app(
         assets_folder=str(ASSETS),
         title="湛江港数字孪生 · Zhanjiang Port Twin",
         external_scripts=["/vendor/deck.gl.min.js"],
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None turns the "Updating..." title off
         serve_locally=True,
     )
     config = cockpit_config(
