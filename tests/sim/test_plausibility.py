@@ -3,19 +3,22 @@
 Bounds and their sources (reference/zhanjiang.md §6a, both marked there as estimates):
 - arrivals: "10,000–20,000 commercial arrivals/yr" = 27–55 per day. The port model lacks the small
   coastal berths, so the rate table aims at ≈ 29/day; one simulated day is a Poisson draw of it,
-  accepted in [14, 50] (≈ 3 σ below, and the top of the reference range).
+  three simulated days are accepted at [18, 50] per day (≈ 3 σ of a Poisson mean of 3 days
+  below, the top of the reference range above).
 - tonnage: city-wide 280–330 Mt/yr = 0.77–0.90 Mt/day. The rate table must imply a figure inside
-  that range; one simulated day (a handful of 200–400 kt ships decides it) is accepted in
-  [0.3, 1.5] Mt of cargo worked by the ships that berthed that day.
+  that range; three simulated days (a handful of 200–400 kt ships decides each day) are
+  accepted at [0.45, 1.2] Mt/day of cargo worked by the ships that berthed.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
 
 from feeds.sim.fleet import MIDS
-from feeds.simulate import Simulation, expected_per_day
+from feeds.simulate import SimConfig, Simulation, expected_per_day
 from twin.port import Port
 
 
@@ -25,12 +28,13 @@ def test_rate_table_implies_zhanjiang_volumes() -> None:
     assert 0.77e6 <= tonnes <= 0.90e6
 
 
-def test_one_day_has_plausible_arrivals_and_tonnage(sim: Simulation) -> None:
+def test_three_days_have_plausible_arrivals_and_tonnage(port: Port) -> None:
+    sim = Simulation(SimConfig(seed=3, start_utc=datetime(2026, 12, 1, tzinfo=UTC), hours=72.0), port)
     truth = sim.truth
-    arrivals = truth.filter(pl.col("event") == "port_limit_arrival").height
-    assert 14 <= arrivals <= 50
+    arrivals = truth.filter(pl.col("event") == "port_limit_arrival").height / 3
+    assert 18 <= arrivals <= 50
     berthed = truth.filter(pl.col("event") == "all_fast").join(sim.calls, on="call_id")
-    assert 0.3e6 <= berthed["tonnes"].sum() <= 1.5e6
+    assert 0.45e6 <= berthed["tonnes"].sum() / 3 <= 1.2e6
     assert berthed.filter(pl.col("cargo") == "container")["teu"].sum() > 0
 
 
