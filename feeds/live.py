@@ -24,6 +24,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,9 @@ class EngineLike(Protocol):
 
     def to_snapshot_bytes(self) -> bytes: ...
 
+
+# A batch waiting for the history store: (journal seq, accepted frames, rejected rows, feed name).
+HistoryItem = tuple[int, dict[str, pl.DataFrame], pl.DataFrame, str]
 
 # An engine factory: None → a fresh engine; bytes → the engine restored from a snapshot.
 EngineFactory = Callable[[bytes | None], EngineLike]
@@ -170,8 +174,10 @@ class LiveTwin:
         self._pending_changed: asyncio.Event | None = None
         self._engine_lock: asyncio.Lock | None = None
         self._sync_task: asyncio.Future[int] | None = None
-        self._history: list[tuple[int, dict[str, pl.DataFrame], pl.DataFrame, str]] = []
+        self._history: list[HistoryItem] = []
         self._history_watermark = 0
+        self._flush_lock = asyncio.Lock()
+        self._flush_inflight: tuple[asyncio.Future[None], list[HistoryItem]] | None = None
         self._snapshot_cache: tuple[int, str] | None = None
         self._started_wall = time.time()
         # recent stage durations in seconds, for /health (where the time of a batch goes)
@@ -454,25 +460,47 @@ class LiveTwin:
             await self.flush_history()
 
     async def flush_history(self) -> None:
-        """Write the buffered accepted (and rejected) rows to the history store, then the watermark."""
-        root = self.config.history_dir
-        if root is None or not self._history:
+        """Write the buffered accepted (and rejected) rows to the history store, then the watermark.
+
+        One flush at a time: a flush interrupted by the stop (its task cancelled) keeps running
+        in its thread and the final flush waits for it, so two never race on the same files.
+        """
+        async with self._flush_lock:
+            if self._flush_inflight is not None:
+                future, pending = self._flush_inflight
+                await asyncio.wait([future])
+                self._flush_inflight = None
+                self._finish_flush(future, pending)
+            root = self.config.history_dir
+            journal = self.journal
+            if root is None or journal is None or not self._history:
+                return
+            # only durable records: a history row must never exist without its journal record
+            synced = journal.synced_seq
+            batch = sorted((item for item in self._history if item[0] <= synced), key=lambda item: item[0])
+            if not batch:
+                return
+            self._history = [item for item in self._history if item[0] > synced]
+            future = asyncio.ensure_future(
+                asyncio.to_thread(_write_history, Path(root), batch, datetime.now(UTC))
+            )
+            self._flush_inflight = (future, batch)
+            await asyncio.shield(future)
+            self._flush_inflight = None
+            self._finish_flush(future, batch)
+
+    def _finish_flush(
+        self, future: asyncio.Future[None], batch: list[HistoryItem]
+    ) -> None:
+        error = future.exception()
+        if error is None:
+            self._history_watermark = max(self._history_watermark, batch[-1][0])
             return
-        journal = self.journal
-        assert journal is not None
-        # only durable records: a history row must never exist without its journal record
-        batch = [item for item in self._history if item[0] <= journal.synced_seq]
-        if not batch:
-            return
-        self._history = self._history[len(batch):]
-        try:
-            await asyncio.to_thread(_write_history, Path(root), batch, datetime.now(UTC))
-        except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
-            self.counters["history_errors"] += 1
-            log.error("history flush failed (%s); rows kept for the next flush", exc)
-            self._history = batch + self._history
-            return
-        self._history_watermark = batch[-1][0]
+        if not isinstance(error, (OSError, ValueError, pl.exceptions.PolarsError)):
+            raise error
+        self.counters["history_errors"] += 1
+        log.error("history flush failed (%s); rows kept for the next flush", error)
+        self._history = batch + self._history
 
 
     # -- running -------------------------------------------------------------------------
@@ -523,7 +551,7 @@ class LiveTwin:
 
 
 def _write_history(
-    root: Path, batch: list[tuple[int, dict[str, pl.DataFrame], pl.DataFrame, str]], ingested: datetime
+    root: Path, batch: list[HistoryItem], ingested: datetime
 ) -> None:
     from feeds.store import write_frame, write_rejected
 
@@ -540,7 +568,7 @@ def _write_history(
     for feed, parts in rejected_by_feed.items():
         write_rejected(root, feed, pl.concat(parts, how="vertical_relaxed"), ingested)
     path = root / WATERMARK_FILE
-    temp = root / f".{WATERMARK_FILE}.tmp"
+    temp = root / f"{WATERMARK_FILE}.{uuid.uuid4().hex}.tmp"
     root.mkdir(parents=True, exist_ok=True)
     with temp.open("w") as handle:
         json.dump({"seq": batch[-1][0]}, handle)

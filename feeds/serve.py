@@ -217,8 +217,8 @@ async def _serve(twin: LiveTwin) -> None:
     def ready(live: LiveTwin) -> None:
         url = live.server.url
         http = url.replace("ws://", "http://")
-        print(f"twin serve: listening on {url}  (stream {url}/stream, ingest {url}/ingest, "
-              f"health {http}/health)", flush=True)
+        print(f"twin serve: listening on {url}\n"
+              f"  stream  {url}/stream\n  ingest  {url}/ingest\n  health  {http}/health", flush=True)
         print(f"twin serve: journal {live.config.journal_dir} at seq {live.applied_seq} "
               f"(snapshot {live.snapshot_seq}, replayed {live.replayed}); "
               f"ingest {'enabled' if live.config.token else 'disabled (no token in the environment)'}",
