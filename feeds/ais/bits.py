@@ -69,6 +69,28 @@ def xor_checksum(series: pl.Series) -> npt.NDArray[np.int16]:
     return out
 
 
+def xor_between(series: pl.Series, begin: npt.NDArray[np.integer],
+                end: npt.NDArray[np.integer]) -> npt.NDArray[np.int16]:
+    """XOR of bytes [begin, end) of each string of `series` (byte offsets within the string).
+
+    One `reduceat` over interleaved (start, stop) pairs: the even results are the wanted
+    segments, the odd ones (gaps between strings) are discarded. Empty segments give -1.
+    """
+    data, offsets = string_buffers(series)
+    starts = offsets[:-1] + np.asarray(begin, dtype=np.int64)
+    stops = offsets[:-1] + np.asarray(end, dtype=np.int64)
+    out = np.full(starts.size, -1, dtype=np.int16)
+    valid = (stops > starts) & (stops <= offsets[1:])
+    if not valid.any():
+        return out
+    # reduceat needs indices < len(data); a trailing zero byte makes `stop == len` legal.
+    padded = np.concatenate([data, np.zeros(1, dtype=np.uint8)])
+    pairs = np.empty(2 * int(valid.sum()), dtype=np.int64)
+    pairs[0::2], pairs[1::2] = starts[valid], stops[valid]
+    out[valid] = np.bitwise_xor.reduceat(padded, pairs)[0::2]
+    return out
+
+
 def bad_armour(series: pl.Series) -> pl.Series:
     """Whether each string holds a character outside the 6-bit armour alphabet."""
     return series.str.contains(r"[^0-W`-w]")

@@ -41,15 +41,23 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from feeds.ais.bits import ARMOUR_CODES, MIN_BITS, bad_armour, position_fields, xor_checksum
+from feeds.ais.bits import (
+    ARMOUR_CODES,
+    MIN_BITS,
+    bad_armour,
+    position_fields,
+    xor_between,
+    xor_checksum,
+)
 from feeds.ais.rules import ITEM, finish_positions, rejected_rows
 from feeds.ais.static import decode_static
 from feeds.schema import AIS_POSITION, AIS_STATIC, UTC_US, AdapterResult, empty
 
-SENTENCE = (
-    r"^(?:\\(?P<tag>[^\\]*)\\)?!(?P<body>(?P<talker>[A-Z0-9-]{2})VD[MO],"
-    r"(?P<count>[0-9]),(?P<num>[0-9]),(?P<seq>[0-9]?),(?P<chan>[^,*!\\]*),"
-    r"(?P<payload>[^,*!\\]*),(?P<fill>[0-9]))\*(?P<cs>[0-9A-Fa-f]{2})(?P<rest>.*)$"
+# One AIS sentence after its optional tag block; printable ASCII only. Used without capture
+# groups (a fast DFA match) to validate, the fields are then cut with splitn.
+FIELD = r"[\x20-\x7E&&[^,*!\\]]*"
+SENTENCE_BODY = (
+    rf"^![A-Z0-9-]{{2}}VD[MO],[0-9],[0-9],[0-9]?,{FIELD},{FIELD},[0-9]\*[0-9A-Fa-f]{{2}}"
 )
 WRAPPER = (
     r"^\$(?P<body>PGHP,1,(?P<y>[0-9]{4}),(?P<mo>[0-9]{1,2}),(?P<d>[0-9]{1,2}),"
@@ -167,12 +175,7 @@ class NmeaDecoder:
         items = items.with_row_index(ITEM).with_columns(pl.col(ITEM).cast(pl.Int64))
         n = items.height
         out = _Outcome(n)
-        # Trailing blanks are not part of a sentence (seen after real checksums).
-        clean = pl.col("raw").str.strip_chars_end(" \t\r\n")
-        parsed = items.select(ITEM, "line", clean.str.extract_groups(SENTENCE).alias("m"))
-        parsed = parsed.unnest("m")
-        is_sentence = parsed["body"].is_not_null().to_numpy()
-        sentences = parsed.filter(pl.col("body").is_not_null())
+        is_sentence, sentences = _parse_sentences(items)
         others = items.filter(~pl.Series(is_sentence))
         wrappers = self._wrappers(others, out)
         self._others(others.filter(~pl.col("raw").str.starts_with("$PGHP")), out)
@@ -251,35 +254,15 @@ class NmeaDecoder:
 
     def _check_sentences(self, s: pl.DataFrame, out: _Outcome) -> pl.DataFrame:
         """Line-level rules on parsed sentences; returns the good ones with time and station."""
-        calc = xor_checksum(s["body"])
-        has_tag = s["tag"].is_not_null()
-        tag = s["tag"].fill_null("")
-        tag_parts = tag.str.extract_groups(TAG)
-        tag_calc = xor_checksum(tag_parts.struct.field("content").fill_null(""))
-        tag_given = tag_parts.struct.field("tcs").str.to_integer(base=16, strict=False)
         s = s.with_columns(
-            _calc=pl.Series(calc.astype(np.int64)),
             _given=pl.col("cs").str.to_integer(base=16),
-            _tag_ok=(~has_tag | tag_given.is_null() | (tag_given == pl.Series(tag_calc)))
-            & (tag_parts.struct.field("content").is_not_null() | ~has_tag),
-            _c=tag.str.extract(r"(?:^|,)c:([^,*]*)", 1),
-            _tag_s=tag.str.extract(r"(?:^|,)s:([^,*]*)", 1),
-            group=tag.str.extract(r"(?:^|,)g:[0-9]+-[0-9]+-([^,*]*)", 1),
             _bad_chars=bad_armour(s["payload"]),
             count=pl.col("count").cast(pl.Int64),
             num=pl.col("num").cast(pl.Int64),
             fill=pl.col("fill").cast(pl.Int64),
         )
-        c_s = pl.col("_c").cast(pl.Float64, strict=False)
-        rest = pl.col("rest")
-        uscg = rest.str.starts_with(",")
-        uscg_time = rest.str.extract(r",([0-9]{1,12})$", 1).cast(pl.Int64, strict=False)
-        s = s.with_columns(
-            _c_us=pl.when(c_s >= MS_THRESHOLD).then(c_s * 1_000).otherwise(c_s * 1_000_000)
-            .round(0).cast(pl.Int64, strict=False),
-            _uscg_us=pl.when(uscg).then(uscg_time * 1_000_000),
-            _uscg_r=pl.when(uscg).then(rest.str.extract(r",r([^,]*)", 1)),
-        )
+        s = self._tag_fields(s)
+        s = self._uscg_fields(s)
         # Rule names over all rows (cheap literals); details only for the rows that broke one.
         rule = (
             pl.when(pl.col("_calc") != pl.col("_given")).then(pl.lit("nmea.checksum"))
@@ -315,9 +298,50 @@ class NmeaDecoder:
         )
         out.reject(s.filter(r.is_not_null()).select(ITEM, r.alias("rule"), detail.alias("detail")))
         return s.filter(pl.col("_why").is_null()).select(
-            ITEM, "line", "talker", "count", "num", "seq", "chan", "payload", "fill", "body", "cs",
+            ITEM, "line", "talker", "count", "num", "seq", "chan", "payload", "fill", "cs",
             pl.coalesce("_c_us", "_uscg_us").alias("ts_us"),
             pl.coalesce("_tag_s", "_uscg_r").alias("station"), "group",
+        )
+
+    @staticmethod
+    def _tag_fields(s: pl.DataFrame) -> pl.DataFrame:
+        """Add `_tag_ok`, `_c` (tag time text), `_c_us`, `_tag_s` (station), `group`."""
+        if s["tag"].null_count() == s.height:  # no tag blocks in this batch: skip the work
+            return s.with_columns(
+                _tag_ok=pl.lit(True), _c=pl.lit(None, pl.String), _c_us=pl.lit(None, pl.Int64),
+                _tag_s=pl.lit(None, pl.String), group=pl.lit(None, pl.String),
+            )
+        has_tag = s["tag"].is_not_null()
+        tag = s["tag"].fill_null("")
+        tag_parts = tag.str.extract_groups(TAG)
+        tag_calc = xor_checksum(tag_parts.struct.field("content").fill_null(""))
+        tag_given = tag_parts.struct.field("tcs").str.to_integer(base=16, strict=False)
+        s = s.with_columns(
+            _tag_ok=(~has_tag | tag_given.is_null() | (tag_given == pl.Series(tag_calc)))
+            & (tag_parts.struct.field("content").is_not_null() | ~has_tag),
+            _c=tag.str.extract(r"(?:^|,)c:([^,*]*)", 1),
+            _tag_s=tag.str.extract(r"(?:^|,)s:([^,*]*)", 1),
+            group=tag.str.extract(r"(?:^|,)g:[0-9]+-[0-9]+-([^,*]*)", 1),
+        )
+        c_s = pl.col("_c").cast(pl.Float64, strict=False)
+        return s.with_columns(
+            _c_us=pl.when(c_s >= MS_THRESHOLD).then(c_s * 1_000).otherwise(c_s * 1_000_000)
+            .round(0).cast(pl.Int64, strict=False),
+        )
+
+    @staticmethod
+    def _uscg_fields(s: pl.DataFrame) -> pl.DataFrame:
+        """Add `_uscg_us` (trailing UNIX time) and `_uscg_r` (station) of USCG sentences."""
+        uscg = pl.col("rest").str.starts_with(",")
+        if not s.select(uscg.any()).item():
+            return s.with_columns(
+                _uscg_us=pl.lit(None, pl.Int64), _uscg_r=pl.lit(None, pl.String)
+            )
+        rest = pl.col("rest")
+        uscg_time = rest.str.extract(r",([0-9]{1,12})$", 1).cast(pl.Int64, strict=False)
+        return s.with_columns(
+            _uscg_us=pl.when(uscg).then(uscg_time * 1_000_000),
+            _uscg_r=pl.when(uscg).then(rest.str.extract(r",r([^,]*)", 1)),
         )
 
     def _pair_wrappers(
@@ -513,6 +537,51 @@ class NmeaDecoder:
             items_accepted=int((state == ACCEPTED).sum()),
         )
 
+
+
+def _parse_sentences(items: pl.DataFrame) -> tuple[npt.NDArray[np.bool_], pl.DataFrame]:
+    """Find the AIS sentences among `items` and cut them into fields.
+
+    Returns a mask over items (True = an AIS sentence, possibly with a tag block) and, for
+    those items, a frame with `_item`, `line`, `tag` (tag block content, null without one),
+    `talker`, `count`, `num`, `seq`, `chan`, `payload`, `fill`, `cs`, `rest` (text after the
+    checksum, trailing blanks removed), all text, and `_calc`, the checksum computed over the
+    sentence between '!' and '*'.
+    """
+    raw = pl.col("raw")
+    tagged = pl.col("_tagged")
+    frame = items.select(
+        ITEM, "line", "raw", raw.str.starts_with("\\").alias("_tagged"),
+        # "\\tag\\!AIVDM..." → "", tag, sentence
+        raw.str.splitn("\\", 3).alias("_t"),
+    ).unnest("_t")
+    frame = frame.select(
+        ITEM, "line",
+        pl.when(tagged).then(pl.col("field_1")).alias("tag"),
+        pl.when(tagged).then(pl.col("field_2")).otherwise(raw).alias("_s"),
+    )
+    mask = frame["_s"].str.contains(SENTENCE_BODY).fill_null(False)
+    frame = frame.filter(mask)
+    # The pattern matched printable ASCII up to the checksum, so byte offsets are safe here.
+    star = frame["_s"].str.find("*", literal=True).to_numpy()
+    calc = xor_between(frame["_s"], np.ones_like(star), star)
+    # Split once into columns (a struct field expression would re-run the split per field).
+    frame = frame.with_columns(pl.col("_s").str.splitn(",", 7).alias("_f")).unnest("_f")
+    last = pl.col("field_6")
+    parsed = frame.select(
+        ITEM, "line", "tag",
+        pl.col("field_0").str.slice(1, 2).alias("talker"),
+        *[
+            pl.col(f"field_{k}").alias(name)
+            for k, name in ((1, "count"), (2, "num"), (3, "seq"), (4, "chan"), (5, "payload"))
+        ],
+        last.str.slice(0, 1).alias("fill"),
+        last.str.slice(2, 2).alias("cs"),
+        # Trailing blanks (seen after real checksums) are not part of the trailing fields.
+        last.str.slice(4).str.strip_chars_end(" \t\r\n").alias("rest"),
+        pl.Series("_calc", calc.astype(np.int64)),
+    )
+    return mask.to_numpy(), parsed
 
 
 def _too_far(previous: dict[str, Any], row: dict[str, Any]) -> bool:
