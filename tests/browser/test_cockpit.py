@@ -177,7 +177,9 @@ def test_browser_hull_matches_the_layer_function(chrome: Any, demo: Any) -> None
     page.close()
 
 
-def test_tiles_go_stale_when_the_engine_stops_and_recover_when_it_restarts(chrome: Any, tmp_path: Any) -> None:
+def test_tiles_go_stale_when_the_engine_stops_and_recover_when_it_restarts(
+    chrome: Any, tmp_path: Any
+) -> None:
     from datetime import UTC, datetime
     from urllib.parse import urlparse
 
@@ -185,8 +187,16 @@ def test_tiles_go_stale_when_the_engine_stops_and_recover_when_it_restarts(chrom
     from feeds.live import start_live
     from feeds.simulate import SimConfig
 
-    demo = start_demo(seed=3, speed=60.0, hours=24.0, start=datetime(2026, 11, 28, tzinfo=UTC),
-                      cockpit_port=0, bus_port=0, data_dir=tmp_path, stale_after_s=5.0)
+    demo = start_demo(
+        seed=3,
+        speed=60.0,
+        hours=24.0,
+        start=datetime(2026, 11, 28, tzinfo=UTC),
+        cockpit_port=0,
+        bus_port=0,
+        data_dir=tmp_path,
+        stale_after_s=5.0,
+    )
     restarted = None
     try:
         page, _ = open_page(chrome, demo.cockpit_url)
@@ -199,23 +209,52 @@ def test_tiles_go_stale_when_the_engine_stops_and_recover_when_it_restarts(chrom
         bus_port = urlparse(demo.live.url).port
         demo.live.stop()
         # within the configured time every tile says stale and the banner says we are reconnecting
-        page.wait_for_function(f"document.querySelectorAll('#kpi-tiles .tile.stale').length === {tiles}",
-                               timeout=8000)
+        page.wait_for_function(
+            f"document.querySelectorAll('#kpi-tiles .tile.stale').length === {tiles}", timeout=8000
+        )
         assert page.locator("#conn-status").inner_text() == "与孪生引擎的连接中断，正在重连…"
         assert page.evaluate("window.__marker = 1") == 1
         # the engine comes back on the same address from its journal: the page reconnects by itself
         port = __import__("geodata").load_port()
-        restarted = start_live(port, simulate=SimConfig(seed=3, start_utc=datetime(2026, 11, 28, tzinfo=UTC),
-                                                        hours=24.0),
-                               speed=60.0, step_s=6.0, ws_port=bus_port, journal_dir=tmp_path / "journal",
-                               history_dir=tmp_path / "history")
+        restarted = start_live(
+            port,
+            simulate=SimConfig(seed=3, start_utc=datetime(2026, 11, 28, tzinfo=UTC), hours=24.0),
+            speed=60.0,
+            step_s=6.0,
+            ws_port=bus_port,
+            journal_dir=tmp_path / "journal",
+            history_dir=tmp_path / "history",
+        )
         page.wait_for_function("window.__twin.reconnects >= 1 && window.__twin.connected", timeout=20000)
         assert page.locator("#conn-status").inner_text() == "已重新连接孪生引擎"
         page.wait_for_function(
-            f"document.querySelectorAll('#kpi-tiles .tile.stale').length <= {max(stale_before, 2)}", timeout=10000)
+            f"document.querySelectorAll('#kpi-tiles .tile.stale').length <= {max(stale_before, 2)}",
+            timeout=10000,
+        )
         assert page.evaluate("window.__marker") == 1  # same page: no reload
         page.close()
     finally:
         if restarted is not None:
             restarted.stop()
         demo.cockpit_server.shutdown()
+
+
+def test_the_camera_a_user_moved_stays_put_through_live_updates(chrome: Any, demo: Any) -> None:
+    page, _ = open_page(chrome, demo.cockpit_url)
+    wait_for_seq(page, 2)
+    box = page.locator("#twin-map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx - 220, cy - 90, steps=12)
+    page.mouse.up()
+    page.wait_for_timeout(800)
+    camera = "(() => { const v = window.__twin.deck.getViewports()[0]; return [v.longitude, v.latitude, v.zoom]; })()"
+    moved = page.evaluate(camera)
+    seq = page.evaluate("window.__twin.seq")
+    page.wait_for_function(f"window.__twin.seq >= {seq + 3}", timeout=30_000)  # several live updates later
+    page.wait_for_timeout(500)
+    assert page.evaluate(camera) == pytest.approx(moved, abs=1e-9)
+    initial = page.evaluate("window.__twin.config.views.overview")
+    assert abs(moved[0] - initial["longitude"]) > 0.01  # the drag did move it away from the preset
+    page.close()
