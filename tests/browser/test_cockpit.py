@@ -249,7 +249,8 @@ def test_the_camera_a_user_moved_stays_put_through_live_updates(chrome: Any, dem
     page.mouse.move(cx - 220, cy - 90, steps=12)
     page.mouse.up()
     page.wait_for_timeout(800)
-    camera = "(() => { const v = window.__twin.deck.getViewports()[0]; return [v.longitude, v.latitude, v.zoom]; })()"
+    camera = ("(() => { const v = window.__twin.deck.getViewports()[0];"
+              " return [v.longitude, v.latitude, v.zoom]; })()")
     moved = page.evaluate(camera)
     seq = page.evaluate("window.__twin.seq")
     page.wait_for_function(f"window.__twin.seq >= {seq + 3}", timeout=30_000)  # several live updates later
