@@ -1,0 +1,1 @@
+"""Bundled alert rules files (package data): `zhanjiang_alerts.toml`."""
