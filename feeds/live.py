@@ -142,6 +142,7 @@ class LiveConfig:
     outbox_messages: int = OUTBOX_MESSAGES
     max_pending: int = MAX_PENDING
     sim_clock: bool = False                 # ingest uses the simulator's clock, not the wall clock
+    tick_s: float = 1.0                     # wall-clock ticks when idle (0 = none); see LiveTwin._tick_loop
     sources: list[Callable[[LiveTwin], Any]] = field(default_factory=list)  # coroutine factories
 
 
@@ -184,6 +185,7 @@ class LiveTwin:
         self.timings: dict[str, deque[float]] = {}
         self._journalled_at: dict[int, float] = {}
         self._sim_t: datetime | None = None
+        self._last_submit = time.monotonic()
 
     # -- recovery ------------------------------------------------------------------------
     def recover(self) -> None:
@@ -348,6 +350,7 @@ class LiveTwin:
         self._journalled_at[seq] = time.perf_counter()
         self.note_timing("journal_append", self._journalled_at[seq] - started)
         self._pending[seq] = Record(seq, now, frames, meta)
+        self._last_submit = time.monotonic()
         self._pending_changed.set()
         wall = time.time()
         for kind, frame in frames.items():
@@ -515,6 +518,8 @@ class LiveTwin:
                  asyncio.create_task(self._snapshot_loop(), name="snapshot")]
         if self.config.history_dir is not None:
             tasks.append(asyncio.create_task(self._history_loop(), name="history"))
+        if self.config.tick_s > 0 and not self.config.sim_clock:
+            tasks.append(asyncio.create_task(self._tick_loop(), name="tick"))
         for source in self.config.sources:
             tasks.append(asyncio.create_task(self._guard(source), name="source"))
         if ready is not None:
@@ -544,6 +549,21 @@ class LiveTwin:
         except Exception as exc:  # one broken feed must not stop the others
             self.counters["source_errors"] = self.counters.get("source_errors", 0) + 1
             log.error("source failed: %s: %s", type(exc).__name__, exc)
+
+    async def _tick_loop(self) -> None:
+        """Advance the engine's clock when no input arrives, so that silence shows.
+
+        The engine only learns that time passed through `apply(frames, now)`; without input a
+        feed outage would never turn its feed `stale` nor its vessels `dark`. When nothing was
+        submitted for `tick_s`, an empty batch at the wall clock is journalled and applied like
+        any other (so a replay computes the same state). Not used under the simulator's clock,
+        whose batches come several times a second.
+        """
+        period = self.config.tick_s
+        while True:
+            await asyncio.sleep(period)
+            if time.monotonic() - self._last_submit >= period and not self._pending:
+                await self.submit({}, self.clock(), {"src": "tick"})
 
     def set_sim_time(self, t_utc: datetime) -> None:
         """Advance the simulated clock (called by the simulator source)."""

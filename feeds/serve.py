@@ -12,6 +12,7 @@ origins = ["http://localhost:*", "http://127.0.0.1:*"]   # browser origins allow
 token_env = "TWIN_INGEST_TOKEN"  # environment variable holding the /ingest bearer token
 snapshot_every_s = 60.0
 history_flush_s = 10.0
+tick_s = 1.0                     # idle clock tick (journalled, so silence turns feeds stale); 0 = off
 engine = "twin"                  # or "module:callable", an engine factory (snapshot bytes | None → engine)
 
 [geodata]
@@ -121,7 +122,7 @@ def load_settings(config_file: Path, environ: dict[str, str] | None = None) -> S
     if not isinstance(live, dict):
         raise ConfigError("[live] must be a table")
     unknown = set(live) - {"host", "ws_port", "journal_dir", "history_dir", "origins", "token_env",
-                           "snapshot_every_s", "history_flush_s", "engine"}
+                           "snapshot_every_s", "history_flush_s", "tick_s", "engine"}
     if unknown:
         raise ConfigError(f"[live] has unknown keys {sorted(unknown)}")
     port = live.get("ws_port", 8765)
@@ -158,6 +159,7 @@ def load_settings(config_file: Path, environ: dict[str, str] | None = None) -> S
         origins=tuple(origins),
         snapshot_every_s=_number(live, "snapshot_every_s", 60.0, "live"),
         history_flush_s=_number(live, "history_flush_s", 10.0, "live"),
+        tick_s=_number(live, "tick_s", 1.0, "live"),
         sim_clock=simulate is not None,
         sources=sources,
     )

@@ -27,6 +27,7 @@ def live(tmp_path: Path) -> Iterator[LiveHandle]:
         ws_port=0,
         token=TOKEN,
         history_flush_s=0.5,
+        tick_s=0.0,  # the tests count journal records; ticks have their own test
         outbox_messages=8,
     )
     handle = start_twin(config)

@@ -277,7 +277,7 @@ def test_feed_files_are_read_once_even_across_a_restart(tmp_path: Path) -> None:
     shutil.copy(Path(__file__).parents[1] / "data" / "feeds" / "gate_example.csv", spool / "gate-1.csv")
 
     def run_once() -> dict[str, Any]:
-        config = LiveConfig(journal_dir=tmp_path / "journal", make_engine=make_engine, ws_port=0,
+        config = LiveConfig(journal_dir=tmp_path / "journal", make_engine=make_engine, ws_port=0, tick_s=0,
                             sources=[files_source("gate", str(spool / "*.csv"), poll_s=0.1)])
         handle = start_twin(config)
         try:
@@ -293,3 +293,23 @@ def test_feed_files_are_read_once_even_across_a_restart(tmp_path: Path) -> None:
     assert first["journal"]["last_seq"] == 1 and first["feeds"]["gate"]["rows"] > 0
     second = run_once()  # the snapshot at the stop remembers the file
     assert second["journal"]["last_seq"] == 1
+
+
+def test_idle_ticks_advance_the_engine_clock_and_are_journalled(tmp_path: Path) -> None:
+    from bus_fakes import make_engine
+
+    from feeds.live import LiveConfig, start_twin
+
+    handle = start_twin(LiveConfig(journal_dir=tmp_path / "journal", make_engine=make_engine, ws_port=0,
+                                   tick_s=0.1))
+    try:
+        time.sleep(0.8)
+        health = handle.health()
+    finally:
+        handle.stop()
+    assert health["engine"]["seq"] >= 3
+    from feeds.journal import Journal
+
+    records = list(Journal(tmp_path / "journal").records())
+    assert all(r.meta == {"src": "tick"} and not r.frames for r in records)
+    assert [r.now for r in records] == sorted(r.now for r in records)

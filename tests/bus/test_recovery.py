@@ -97,6 +97,7 @@ def test_kill_9_mid_ingest_loses_nothing_acknowledged(tmp_path: Path) -> None:
         f'history_dir = "{tmp_path / "history"}"\n'
         "snapshot_every_s = 0.3\n"
         "history_flush_s = 0.3\n"
+        "tick_s = 0\n"  # batch i is journal record i + 1
         'engine = "bus_fakes:make_engine"\n'
     )
     first, url = _start(config)
@@ -151,6 +152,7 @@ def test_kill_9_with_the_real_engine_recovers_the_state_of_a_full_replay(tmp_pat
         "[live]\n"
         f'journal_dir = "{tmp_path / "journal"}"\n'
         "snapshot_every_s = 0.3\n"
+        "tick_s = 0\n"
         'engine = "twin"\n'
     )
     first, url = _start(config)
