@@ -524,10 +524,10 @@ def check_channel_speed(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[F
             mem["over"].pop(v.mmsi, None)
             holds = False
         if holds:
-            sog = _step(v.sog_kn, 0.5)
+            sog = round(round(v.sog_kn * 2.0) / 2.0, 1)  # half-knot steps: no update per report
             out.append(Finding(subject, rule.priority, sog, "kn",
-                               f"{_label(v)} 航速 {sog:.1f} 节，超过航道限速 {limit:g} 节",
-                               f"{_label(v)} at {sog:.1f} kn, over the channel limit of {limit:g} kn",
+                               f"{_label(v)} 航速约 {sog:.1f} 节，超过航道限速 {limit:g} 节",
+                               f"{_label(v)} at about {sog:.1f} kn, over the channel limit of {limit:g} kn",
                                v.mmsi, v.lon, v.lat, v.zone_id, {"limit_kn": limit, "segment_id": v.segment_id}))
     for mmsi in [m for m in mem["over"] if m not in ctx.engine.vessels]:
         del mem["over"][mmsi]

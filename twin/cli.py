@@ -17,7 +17,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "geodata": ("geodata.cli", "check or draw a port geodata set (berths, channel, anchorages, ...)"),
     "ingest": ("feeds.cli", "read feed files (AIS, gate, customs, tide) into the history store"),
     "ukc": ("twin.ukc_cli", "squat, keel clearance and tidal windows for the channel"),
+    "alerts": ("twin.alerts_cli", "replay a history store through the alert rules; list the alerts (--json)"),
     "demo": ("dashboards.demo", "run the whole twin on the built-in Zhanjiang simulation"),
+    "kpi": ("twin.kpi_cli", "KPIs with their definitions over the history store, replayed through the twin"),
     "serve": ("feeds.serve", "run the live twin: feeds → journal → engine → websocket bus (--config FILE)"),
 }
 
