@@ -385,7 +385,10 @@ class NmeaDecoder:
     ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
         """Split singles from fragments and reassemble the fragments in item order."""
         singles = s.filter(pl.col("count") == 1)
-        frags = s.filter(pl.col("count") > 1).sort(ITEM)
+        frags = s.filter(pl.col("count") > 1).sort(ITEM).select(
+            ITEM, "talker", "count", "num", "seq", "chan", "payload", "fill", "ts_us", "station",
+            "group",
+        )
         pending: dict[tuple[object, ...], list[dict[str, Any]]] = {}
         done: list[dict[str, Any]] = []
         errors: list[tuple[int, str, str]] = []
