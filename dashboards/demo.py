@@ -32,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--cockpit-port", type=int, default=8050)
     parser.add_argument("--bus-port", type=int, default=8765)
+    parser.add_argument("--ops-port", type=int, default=8060, help="ops desk (Panel) port")
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -46,10 +47,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class Demo:
     """The running demo: the live twin and the cockpit's HTTP server."""
 
-    def __init__(self, live: Any, cockpit_server: Any, cockpit_url: str) -> None:
+    def __init__(self, live: Any, cockpit_server: Any, cockpit_url: str, ops: Any = None) -> None:
         self.live = live
         self.cockpit_server = cockpit_server
         self.cockpit_url = cockpit_url
+        self.ops = ops  # dashboards.ops.server.OpsServer, or None when not started
+        self.ops_url: str | None = None if ops is None else ops.url
         self._thread = threading.Thread(target=cockpit_server.serve_forever, name="cockpit", daemon=True)
 
     def start(self) -> Demo:
@@ -58,6 +61,8 @@ class Demo:
 
     def stop(self) -> None:
         self.cockpit_server.shutdown()
+        if self.ops is not None:
+            self.ops.stop()
         self.live.stop()
 
 
@@ -75,8 +80,12 @@ def start_demo(
     tour: bool = False,
     tour_period_s: float = 20.0,
     stale_after_s: float = 15.0,
+    ops_port: int | None = None,
 ) -> Demo:
-    """Start everything; port 0 picks free ports. Returns once both servers listen."""
+    """Start everything; port 0 picks free ports. Returns once the servers listen.
+
+    `ops_port` None (the default) leaves the ops desk out; it reads TWIN_OPERATOR_TOKEN for acknowledgements.
+    """
     import xarray as xr
     from werkzeug.serving import make_server
 
@@ -111,7 +120,21 @@ def start_demo(
     )
     server = make_server(host, cockpit_port, app.server, threaded=True)
     url = f"http://{host}:{server.server_port}/"
-    return Demo(live, server, url).start()
+    ops = None
+    if ops_port is not None:
+        from dashboards.ops.server import start_ops_server
+
+        ops = start_ops_server(
+            port,
+            live.url.rstrip("/") + "/stream",
+            host=host,
+            http_port=ops_port,
+            history_dir=data / "history",
+            depth=depth,
+            operator_token=os.environ.get("TWIN_OPERATOR_TOKEN"),
+            ingest_token=os.environ.get("TWIN_INGEST_TOKEN"),
+        )
+    return Demo(live, server, url, ops).start()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -132,8 +155,10 @@ def run(args: argparse.Namespace) -> int:
         lang=args.lang,
         tour=args.tour,
         tour_period_s=args.tour_period_s,
+        ops_port=args.ops_port,
     )
     print(f"  cockpit (wall display) : {demo.cockpit_url}")
+    print(f"  ops desk               : {demo.ops_url}")
     print(f"  cockpit kiosk          : {demo.cockpit_url}kiosk")
     print(
         f"  engine bus (websocket) : {demo.live.url}/stream   health: "

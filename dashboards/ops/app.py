@@ -1,0 +1,302 @@
+"""The ops desk's Panel app: one `OpsDesk` per browser session, all reading one shared `OpsStore`.
+
+Layout (fits 1366×768 and scales to 1920×1080): a header (title, twin clock, live/stale, language),
+the zone list on the left, the live 3D map in the middle, and on the right the zone page, the
+alerts desk and the vessel page as tabs. A zone is picked on the map (any of its anchorages,
+channel segments, berths, terminal blocks or gates) or in the list; a vessel on the map opens its
+page. Sessions redraw only when the store's version changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import panel as pn
+
+from dashboards.ops.acks import Acknowledger, check_operator
+from dashboards.ops.deck import VESSEL_LAYER_IDS, DeckBuilder
+from dashboards.ops.i18n import t
+from dashboards.ops.store import OpsState, OpsStore, open_alerts, vessels_in_zone, zone_of_feature
+from dashboards.ops.vessel import VesselPage
+from dashboards.ops.views import alerts_table, esc, local_time, zone_name, zone_page
+from layers.style import BACKGROUND
+from twin.port import Port
+
+REFRESH_MS = 2000
+STALE_AFTER_S = 15.0
+KIND_ORDER = ("anchorage", "channel", "port_area", "gate_complex")
+
+CSS = f"""
+body {{ background: {BACKGROUND}; color: #dde6f0; }}
+.ops-table {{ border-collapse: collapse; width: 100%; font-size: 13px; }}
+.ops-table th, .ops-table td {{ border-bottom: 1px solid #2a3a4c; padding: 3px 6px; text-align: left; }}
+.ops-table th {{ color: #8fb3d9; font-weight: 600; }}
+.badge {{ color: #111; border-radius: 3px; padding: 1px 6px; font-size: 12px; font-weight: 700; }}
+.timeline {{ font-size: 13px; padding-left: 18px; margin: 4px 0; }}
+h2 {{ font-size: 19px; margin: 4px 0; }} h2 small {{ color: #8fb3d9; font-size: 12px; }}
+h3 {{ font-size: 15px; margin: 10px 0 4px; color: #ffd27a; }}
+"""
+
+
+@dataclass(frozen=True)
+class OpsContext:
+    """What every session shares: the port, the store, the deck builder, the ack path and token."""
+
+    port: Port
+    store: OpsStore
+    deck: DeckBuilder
+    acknowledger: Acknowledger
+    operator_token: str | None
+    history_dir: Path | None
+    zones: Mapping[str, str]
+
+
+class OpsDesk:
+    """One browser session's desk: its language, selected zone and vessel, and its widgets."""
+
+    def __init__(self, ctx: OpsContext, lang: str = "zh") -> None:
+        self.ctx = ctx
+        self.lang = lang
+        self.zone_id: str | None = None
+        self.mmsi: int | None = None
+        self._seen = -1
+        self._vessel_page = VesselPage(ctx.port, ctx.history_dir)
+        state = ctx.store.state()
+        self.map = pn.pane.DeckGL(
+            ctx.deck.spec(ctx.deck.vessel_data(state.version, state.vessels)),
+            sizing_mode="stretch_both",
+            min_height=380,
+            tooltips=False,
+            throttle={"view": 400, "hover": 400},
+        )
+        self.map.param.watch(self._on_map_click, "click_state")
+        self.title = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 8))
+        self.status = pn.pane.HTML(width=330, margin=(0, 8))
+        self.lang_button = pn.widgets.Button(name=t("lang_switch", lang), width=90, button_type="light")
+        self.lang_button.on_click(lambda _e: self.set_lang("en" if self.lang == "zh" else "zh"))
+        self.zone_list = pn.Column(width=210, scroll=True, sizing_mode="stretch_height")
+        self.zone_html = pn.pane.HTML(sizing_mode="stretch_width")
+        self.zone_vessel_pick = pn.widgets.Select(sizing_mode="stretch_width")
+        self.zone_vessel_pick.param.watch(self._on_vessel_pick, "value")
+        self.desk_zone = pn.widgets.Select(width=200)
+        self.desk_kind = pn.widgets.Select(width=200)
+        for w in (self.desk_zone, self.desk_kind):
+            w.param.watch(lambda _e: self.refresh(force=True), "value")
+        self.desk_html = pn.pane.HTML(sizing_mode="stretch_width")
+        self.ack_alert = pn.widgets.Select(sizing_mode="stretch_width")
+        self.ack_by = pn.widgets.TextInput(sizing_mode="stretch_width")
+        self.ack_token = pn.widgets.PasswordInput(sizing_mode="stretch_width")
+        self.ack_note = pn.widgets.TextAreaInput(sizing_mode="stretch_width", height=60)
+        self.ack_button = pn.widgets.Button(button_type="primary", width=120)
+        self.ack_button.on_click(self._on_ack)
+        self.ack_message = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["ack-message"])
+        self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width")
+        self.tabs = pn.Tabs(
+            ("zone", pn.Column(self.zone_html, self.zone_vessel_pick, sizing_mode="stretch_width")),
+            ("alerts", pn.Column(pn.Row(self.desk_zone, self.desk_kind), self.desk_html,
+                                 pn.layout.Divider(), self.ack_alert, pn.Row(self.ack_by, self.ack_token),
+                                 self.ack_note, self.ack_button, self.ack_message,
+                                 sizing_mode="stretch_width")),
+            ("vessel", pn.Column(self.vessel_html, sizing_mode="stretch_width")),
+            width=540,
+            sizing_mode="stretch_height",
+            scroll=True,
+        )
+        self.layout = pn.Column(
+            pn.Row(self.title, self.status, self.lang_button, sizing_mode="stretch_width", height=44),
+            pn.Row(self.zone_list, self.map, self.tabs, sizing_mode="stretch_both"),
+            sizing_mode="stretch_both",
+            styles={"background": BACKGROUND},
+        )
+        self.set_lang(lang)
+
+    # -- language and labels ------------------------------------------------------------------
+    def set_lang(self, lang: str) -> None:
+        """Switch every label to `lang` and redraw."""
+        self.lang = lang
+        self.title.object = f"<h1 style='font-size:20px;margin:8px 0'>{esc(t('title', lang))}</h1>"
+        self.lang_button.name = t("lang_switch", lang)
+        self.tabs._names = [t("tab_zone", lang), t("tab_alerts", lang), t("tab_vessel", lang)]
+        self.tabs.param.trigger("objects")
+        self._build_zone_list()
+        self.ack_alert.name = t("ack_pick", lang)
+        self.ack_by.name = t("ack_by", lang)
+        self.ack_token.name = t("ack_token", lang)
+        self.ack_note.name = t("ack_note", lang)
+        self.ack_button.name = t("ack", lang)
+        self.desk_zone.name = t("filter_zone", lang)
+        self.desk_kind.name = t("filter_kind", lang)
+        self.desk_zone.options = {t("all", lang): ""} | {
+            zone_name(self.ctx.port, z, lang): z for z in self.ctx.port.zones
+        }
+        self.zone_vessel_pick.name = t("vessel_pick", lang)
+        self.refresh(force=True)
+
+    def _build_zone_list(self) -> None:
+        items: list[Any] = [pn.pane.HTML(f"<h3>{esc(t('zones', self.lang))}</h3>", margin=(0, 5))]
+        for kind in KIND_ORDER:
+            items.append(pn.pane.HTML(f"<b style='color:#8fb3d9'>{esc(t('kind_' + kind, self.lang))}</b>",
+                                      margin=(4, 5, 0, 5)))
+            for zone in self.ctx.port.zones.values():
+                if zone.kind != kind:
+                    continue
+                button = pn.widgets.Button(
+                    name=zone.name_zh if self.lang == "zh" else zone.name_en,
+                    button_type="primary" if zone.id == self.zone_id else "default",
+                    sizing_mode="stretch_width",
+                    margin=(2, 5),
+                    css_classes=[f"zone-{zone.id}"],
+                )
+                button.on_click(self._zone_clicker(zone.id))
+                items.append(button)
+        self.zone_list.objects = items
+
+    def _zone_clicker(self, zone_id: str) -> Callable[[Any], None]:
+        return lambda _event: self.select_zone(zone_id)
+
+    # -- selection ----------------------------------------------------------------------------
+    def select_zone(self, zone_id: str) -> None:
+        """Open the zone's page and outline it on the map."""
+        self.zone_id = zone_id
+        self.tabs.active = 0
+        self._build_zone_list()
+        self.refresh(force=True)
+
+    def select_vessel(self, mmsi: int) -> None:
+        """Open the vessel's page (its track goes on the map)."""
+        self.mmsi = mmsi
+        self._vessel_page.load(mmsi)
+        self.tabs.active = 2
+        self.refresh(force=True)
+
+    def _on_map_click(self, event: Any) -> None:
+        click = event.new or {}
+        layer, index = click.get("layer"), click.get("index")
+        if layer is None or index is None or index < 0:
+            return
+        if layer in VESSEL_LAYER_IDS:
+            data = self.map.object["layers"][-1]["data"]
+            if index < len(data):
+                self.select_vessel(int(data.iloc[index]["mmsi"]))
+            return
+        frame = self.ctx.deck.port_layer_data(str(layer))
+        if frame is None or index >= len(frame) or "id" not in frame:
+            return
+        zone = self.ctx.zones.get(str(frame.iloc[index]["id"]))
+        if zone is not None:
+            self.select_zone(zone)
+
+    def _on_vessel_pick(self, event: Any) -> None:
+        if event.new:
+            self.select_vessel(int(event.new))
+
+    # -- drawing ------------------------------------------------------------------------------
+    def refresh(self, force: bool = False) -> None:
+        """Redraw from the shared store when it has news (or when forced by a selection)."""
+        store = self.ctx.store
+        state = store.state()
+        self._draw_status(store)
+        if state.version == self._seen and not force:
+            return
+        self._seen = state.version
+        zone = self.ctx.port.zones.get(self.zone_id or "")
+        track = self._vessel_page.track_frame() if self.mmsi is not None else None
+        self.map.object = self.ctx.deck.spec(
+            self.ctx.deck.vessel_data(state.version, state.vessels),
+            None if zone is None else zone.area,
+            track,
+        )
+        self._draw_zone(state)
+        self._draw_desk(state)
+        self.vessel_html.object = (
+            f"<p>{esc(t('vessel_pick', self.lang))}</p>"
+            if self.mmsi is None
+            else self._vessel_page.html(state, self.mmsi, self.lang)
+        )
+
+    def _draw_status(self, store: OpsStore) -> None:
+        state = store.state()
+        stale = not store.connected or store.seconds_since_message() > STALE_AFTER_S
+        if state.ts_utc is None:
+            badge = f"<span style='color:#ffb000'>{esc(t('connecting', self.lang))}</span>"
+        elif stale:
+            badge = f"<span data-testid='stale' style='color:#ff5040;font-weight:700'>{esc(t('stale', self.lang))}</span>"
+        else:
+            badge = f"<span style='color:#3c3'>● {esc(t('live', self.lang))}</span>"
+        self.status.object = (
+            f"<div style='margin-top:10px'>{esc(t('twin_time', self.lang))} "
+            f"<b data-testid='twin-time'>{esc(local_time(state.ts_utc, with_date=True))}</b> (UTC+8) {badge}</div>"
+        )
+
+    def _draw_zone(self, state: OpsState) -> None:
+        if self.zone_id is None:
+            self.zone_html.object = f"<p data-testid='pick-zone'>{esc(t('pick_zone', self.lang))}</p>"
+            self.zone_vessel_pick.options = {}
+            self.zone_vessel_pick.visible = False
+            return
+        self.zone_html.object = zone_page(self.ctx.port, state, self.zone_id, self.ctx.zones, self.lang)
+        here = vessels_in_zone(state, self.zone_id)
+        self.zone_vessel_pick.options = {"–": ""} | {
+            f"{v.get('name') or v['mmsi']} ({v['mmsi']})": str(v["mmsi"]) for v in here
+        }
+        self.zone_vessel_pick.visible = bool(here)
+
+    def _draw_desk(self, state: OpsState) -> None:
+        kinds = sorted({str(a.get("rule")) for a in state.alerts.values() if a.get("rule")})
+        self.desk_kind.options = {t("all", self.lang): ""} | {k: k for k in kinds}
+        alerts = open_alerts(state, self.ctx.zones, zone_id=self.desk_zone.value or None,
+                             kind=self.desk_kind.value or None)
+        self.desk_html.object = alerts_table(self.ctx.port, state, alerts, self.ctx.zones, self.lang)
+        current = self.ack_alert.value
+        options = {f"{a.get('priority')} · {a.get('text_zh' if self.lang == 'zh' else 'text_en') or a['id']}":
+                   str(a["id"]) for a in alerts}
+        self.ack_alert.options = {"–": ""} | options
+        if current in options.values():
+            self.ack_alert.value = current
+
+    # -- acknowledging ------------------------------------------------------------------------
+    async def _on_ack(self, _event: Any) -> None:
+        lang = self.lang
+        refusal = check_operator(self.ctx.operator_token, self.ack_token.value)
+        if refusal is not None:
+            self._ack_says(t(refusal, lang), ok=False)
+            return
+        if not self.ack_alert.value:
+            self._ack_says(t("ack_need_alert", lang), ok=False)
+            return
+        if not self.ack_note.value.strip():
+            self._ack_says(t("ack_need_note", lang), ok=False)
+            return
+        state = self.ctx.store.state()
+        result = await self.ctx.acknowledger.acknowledge(
+            self.ack_alert.value, self.ack_by.value.strip() or "operator", self.ack_note.value.strip(),
+            state.ts_utc or "",
+        )
+        self._ack_says((t("ack_sent", lang) if result.ok else t("ack_failed", lang)) + result.detail, result.ok)
+
+    def _ack_says(self, text: str, ok: bool) -> None:
+        colour = "#3c3" if ok else "#ff5040"
+        self.ack_message.object = (
+            f"<div data-testid='ack-message' style='color:{colour};font-weight:700'>{esc(text)}</div>"
+        )
+
+
+def make_session_app(ctx: OpsContext) -> Callable[[], pn.viewable.Viewable]:
+    """The function Panel calls once per browser session; `?lang=en` starts in English."""
+
+    def session() -> pn.viewable.Viewable:
+        pn.config.raw_css = [*pn.config.raw_css, CSS] if CSS not in pn.config.raw_css else pn.config.raw_css
+        args = pn.state.session_args or {}
+        lang = "en" if args.get("lang", [b"zh"])[0] == b"en" else "zh"
+        desk = OpsDesk(ctx, lang)
+        zone = args.get("zone", [b""])[0].decode()
+        if zone in ctx.port.zones:
+            desk.select_zone(zone)
+        pn.state.add_periodic_callback(desk.refresh, period=REFRESH_MS)
+        return desk.layout
+
+    return session
+

@@ -1,0 +1,125 @@
+"""The desk's 3D map as a Panel DeckGL dict spec, drawn with the shared `layers` functions.
+
+Panel mangles nested-list columns given as records (shared/reference/ui.md §3), so every layer's
+`data` goes in as a pandas DataFrame, and the spec carries `"mapStyle": None`. The fixed port is
+converted once per server; per update only the vessel frames (shared by all sessions, cached by
+store version) and the session's own highlight change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import polars as pl
+import pydeck as pdk
+import shapely
+import xarray as xr
+
+from layers import deck_spec, port_layers, vessel_layers
+from layers.vessels import vessel_rows
+from twin.port import Port
+
+VESSEL_LAYER_IDS = ("vessel-markers", "vessels")
+HIGHLIGHT_ID = "zone-highlight"
+TRACK_ID = "vessel-track"
+VESSEL_SCHEMA: dict[str, pl.DataType] = {
+    "mmsi": pl.Int64(), "name": pl.String(), "ship_class": pl.String(), "lon": pl.Float64(),
+    "lat": pl.Float64(), "sog_kn": pl.Float64(), "cog_deg": pl.Float64(), "heading_deg": pl.Float64(),
+    "length_m": pl.Float64(), "beam_m": pl.Float64(), "draught_m": pl.Float64(), "phase": pl.String(),
+    "zone_id": pl.String(),
+}
+
+
+def _as_frame(layer: dict[str, Any]) -> dict[str, Any]:
+    data = layer.get("data")
+    if isinstance(data, list):
+        layer = {**layer, "data": pd.DataFrame.from_records(data) if data else pd.DataFrame()}
+    return layer
+
+
+def _layer_json(layers: Sequence[pdk.Layer]) -> list[dict[str, Any]]:
+    return [_as_frame(layer) for layer in deck_spec(layers)["layers"]]
+
+
+def vessel_frame(vessels: Mapping[int, Mapping[str, Any]]) -> pl.DataFrame:
+    """The engine's vessel rows as the frame `layers.vessel_layers` takes (positionless rows dropped)."""
+    rows = [{k: v.get(k) for k in VESSEL_SCHEMA} for v in vessels.values()]
+    frame = pl.DataFrame(rows, schema=VESSEL_SCHEMA) if rows else pl.DataFrame(schema=VESSEL_SCHEMA)
+    return frame.drop_nulls(["lon", "lat"])
+
+
+class DeckBuilder:
+    """Builds the desk's deck spec: fixed port layers once, vessel layers per store version."""
+
+    def __init__(self, port: Port, depth: xr.DataArray | None = None, view: str = "overview") -> None:
+        self.port = port
+        base = deck_spec(port_layers(port, depth), view)
+        base["initialViewState"] = {**base["initialViewState"], "maxPitch": 60}
+        self._base = {k: v for k, v in base.items() if k != "layers"}
+        self._port_layers = [_as_frame(layer) for layer in base["layers"]]
+        # Props of the vessel layers once (from pydeck, camelCase); their data is replaced per update.
+        dummy = pl.DataFrame([{k: None for k in VESSEL_SCHEMA} | {"mmsi": 1, "lon": 110.4, "lat": 21.1}],
+                             schema=VESSEL_SCHEMA)
+        self._vessel_templates = _layer_json(vessel_layers(dummy))
+        self._vessel_version = -1
+        self._vessel_data: pd.DataFrame = pd.DataFrame()
+
+    def port_layer_data(self, layer_id: str) -> pd.DataFrame | None:
+        """The data frame of a fixed port layer (to resolve a click's row index to a feature id)."""
+        for layer in self._port_layers:
+            if layer.get("id") == layer_id:
+                return layer.get("data")
+        return None
+
+    def vessel_data(self, version: int, vessels: Mapping[int, Mapping[str, Any]]) -> pd.DataFrame:
+        """Rows of the vessel layers for a store version (cached: one build serves every session)."""
+        if version != self._vessel_version:
+            rows = vessel_rows(vessel_frame(vessels))
+            self._vessel_data = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(
+                {"mmsi": [], "hull": [], "position": [], "radius": [], "height": [], "fill": []}
+            )
+            self._vessel_version = version
+        return self._vessel_data
+
+    def spec(
+        self,
+        vessels: pd.DataFrame,
+        zone_area: shapely.Polygon | shapely.MultiPolygon | None = None,
+        track: pd.DataFrame | None = None,
+    ) -> dict[str, Any]:
+        """A full spec: the port, the selected zone's outline, a vessel track, the vessels on top."""
+        layers = list(self._port_layers)
+        if zone_area is not None:
+            polys = zone_area.geoms if isinstance(zone_area, shapely.MultiPolygon) else [zone_area]
+            rings = [[[round(x, 6), round(y, 6)] for x, y in p.exterior.coords] for p in polys]
+            layers.append(
+                {
+                    "@@type": "PolygonLayer",
+                    "id": HIGHLIGHT_ID,
+                    "data": pd.DataFrame({"polygon": rings}),
+                    "getPolygon": "@@=polygon",
+                    "filled": True,
+                    "getFillColor": [255, 255, 255, 35],
+                    "stroked": True,
+                    "getLineColor": [255, 255, 255, 255],
+                    "lineWidthMinPixels": 3,
+                    "pickable": False,
+                }
+            )
+        if track is not None and len(track):
+            layers.append(
+                {
+                    "@@type": "PathLayer",
+                    "id": TRACK_ID,
+                    "data": track,
+                    "getPath": "@@=path",
+                    "getColor": [255, 80, 200, 255],
+                    "widthMinPixels": 3,
+                    "pickable": False,
+                }
+            )
+        layers += [{**tpl, "data": vessels} for tpl in self._vessel_templates]
+        return {**json.loads(json.dumps(self._base)), "layers": layers}
