@@ -172,7 +172,7 @@ class KpiInputs:
     feed_counts: pl.DataFrame | pl.LazyFrame | None = None
     container_sizes: pl.DataFrame | pl.LazyFrame | None = None
     cargo_complete: pl.DataFrame | pl.LazyFrame | None = None
-    _cast: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    _cast: dict[str, pl.DataFrame] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         schemas = {"events": EVENT_SCHEMA, "cargo": CARGO_SCHEMA, "vessels": VESSEL_SCHEMA,

@@ -68,8 +68,8 @@ def feed_counts_of(frames: Mapping[str, pl.DataFrame], now: datetime,
                                    pl.lit(feed).alias("feed"), pl.lit(n, pl.Int64).alias("rejected")))
     if not parts:
         return pl.DataFrame(schema=FEED_COUNT_SCHEMA)
-    return compact_feed_counts(pl.concat([p.select(list(FEED_COUNT_SCHEMA)).cast(FEED_COUNT_SCHEMA)
-                                          for p in parts]))
+    cast = [pl.col(c).cast(t) for c, t in FEED_COUNT_SCHEMA.items()]
+    return compact_feed_counts(pl.concat([p.select(cast) for p in parts]))
 
 
 def compact_feed_counts(counts: pl.DataFrame) -> pl.DataFrame:
