@@ -53,7 +53,8 @@ def simulated_state(hours: float = 8.0, seed: int = 7) -> dict[str, Any]:
     for batch in sim.iter_batches(step_s=30.0):
         result = parse_nmea_lines(batch.nmea, source="ZJSIM", default_ts_utc=batch.t_utc)
         frames = dict(result.frames)
-        for kind, attr in (("gate_event", "gate"), ("customs_event", "customs"), ("tide_obs", "tide")):
+        for kind, attr in (("gate_event", "gate"), ("customs_event", "customs"), ("tide_obs", "tide"),
+                           ("port_call_cargo", "cargo")):
             frame = getattr(batch, attr, None)
             if isinstance(frame, pl.DataFrame) and frame.height:
                 frames[kind] = frame

@@ -2,7 +2,7 @@
 
     sim = Simulation(SimConfig(seed=7, start_utc=datetime(2026, 11, 28, tzinfo=UTC), hours=24.0), port)
     sim.vessels, sim.calls, sim.truth          # polars frames (docs/contracts.md §3, §4)
-    for batch in sim.iter_batches(step_s=1.0):  # SimBatch(t_utc, nmea, gate, customs, tide)
+    for batch in sim.iter_batches(step_s=1.0):  # SimBatch(t_utc, nmea, gate, customs, tide, cargo)
         ...
     sim.write("out/")                           # ais.nmea, gate.csv, customs.csv, tide.csv, *.parquet
 

@@ -5,7 +5,7 @@ gates, customs, tide); the AIS sentences are encoded once, on first use, for the
 `iter_batches` then only slices sorted arrays, so it is cheap enough for a live pace.
 
 Contract (docs/contracts.md §4): `vessels`, `calls`, `truth` frames; `iter_batches(step_s)`
-yields `SimBatch(t_utc, nmea, gate, customs, tide)` in time order, each batch holding what
+yields `SimBatch(t_utc, nmea, gate, customs, tide, cargo)` in time order, each batch holding what
 happened in `[t_utc - step_s, t_utc)`; `write(dir)` stores the feeds as files. Extra:
 `positions`, the true position of every AIS position report (canonical `ais_position` frame,
 unquantised), for tests and for checking decoders.
@@ -76,6 +76,7 @@ class SimBatch:
     gate: pl.DataFrame
     customs: pl.DataFrame
     tide: pl.DataFrame
+    cargo: pl.DataFrame  # the engine's `port_call_cargo` rows: what each call loads or discharges
 
 
 @dataclass
@@ -145,6 +146,24 @@ class Simulation:
         self.gate = gate_events(self._calls, port, self._rng["gate"], self.t0, self.t1)
         self.customs = customs_events(self._calls, self._rng["customs"], self.t0, self.t1)
         self.tide = tide_readings(self._level, self._rng["tide"], self.t0, self.t1)
+        self.cargo = self._cargo_reports()
+
+    def _cargo_reports(self) -> pl.DataFrame:
+        """The cargo of each call as the terminal reports it when the ship is all fast (its manifest):
+        ts_utc, call_id (the simulator's), mmsi, tonnes, teu, cargo. A call already alongside when the
+        window opens reports at the start, so throughput is known for every call leaving its berth."""
+        rows = []
+        for call in self._calls:
+            fast, left = call.event_time("all_fast"), call.event_time("departure_from_berth")
+            if fast is None or (left is not None and left < self.t0) or fast >= self.t1:
+                continue
+            rows.append((int(max(fast, self.t0) * 1e6), call.call_id, call.ship.mmsi, float(call.tonnes),
+                         float(call.teu), call.cargo))
+        rows.sort()
+        schema = {"ts_utc": pl.Int64, "call_id": pl.String, "mmsi": pl.UInt32, "tonnes": pl.Float64,
+                  "teu": pl.Float64, "cargo": pl.String}
+        frame = pl.DataFrame(rows, schema=schema, orient="row")
+        return frame.with_columns(pl.col("ts_utc").cast(pl.Datetime("us", "UTC")))
 
     # -- planning ----------------------------------------------------------------------
     def _plan_calls(self, t_plan0: float) -> list[Call]:
@@ -319,7 +338,8 @@ class Simulation:
         if step_s <= 0:
             raise ValueError("step_s must be positive")
         t_line, lines, _ = self._encoded()
-        frames = [(f, f["ts_utc"].dt.epoch("us").to_numpy()) for f in (self.gate, self.customs, self.tide)]
+        frames = [(f, f["ts_utc"].dt.epoch("us").to_numpy())
+                  for f in (self.gate, self.customs, self.tide, self.cargo)]
         t = self.t0 if from_utc is None else max(self.t0, from_utc.timestamp())
         while t < self.t1:
             t_next = min(t + step_s, self.t1)
