@@ -147,8 +147,10 @@ def rows_to_frame(kind: str, rows: list[Any]) -> tuple[pl.DataFrame, pl.DataFram
         except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
             # mixed JSON types in one column: convert value by value to find the bad rows
             converted = pl.Series(name, [_one(value, dtype) for value in raw], dtype=dtype)
-        for position in range(len(raw)):
-            if raw[position] is not None and converted[position] is None and kept[position] not in invalid:
+        # a value given but null after conversion did not fit the column type
+        given = pl.Series([value is not None for value in raw], dtype=pl.Boolean)
+        for position in (given & converted.is_null()).arg_true().to_list():
+            if kept[position] not in invalid:
                 invalid[kept[position]] = (name, f"{name} {raw[position]!r} is not a valid {dtype}")
         series[name] = converted
     frame = pl.DataFrame(series) if kept else empty(schema)
