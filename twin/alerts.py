@@ -34,6 +34,7 @@ first (`observe_frames`, which a caller may also call directly).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -58,6 +59,8 @@ from twin.port import Port
 from twin.state import DAY_US, US, dt_of, iso, us_of
 
 EVENTS = ("raise", "update", "escalate", "acknowledge", "clear")
+# A moving ship's alert follows it in steps of this much (an update per report would flood deltas)
+MOVE_UPDATE_KM = 0.5
 
 HISTORY_SCHEMA: dict[str, pl.DataType] = {
     "ts_utc": pl.Datetime("us", "UTC"),
@@ -143,6 +146,13 @@ class _Alert:
             "acknowledged_by": self.ack_by, "acknowledged_utc": iso(self.ack_us), "note": self.ack_note,
             "cleared_utc": iso(self.cleared_us), **f.extra,
         }
+
+
+def _moved_km(a: Finding, b: Finding) -> float:
+    """Distance (km, flat earth) between two findings' places; 0 when either has none."""
+    if a.lon is None or a.lat is None or b.lon is None or b.lat is None:
+        return 0.0 if (a.lon is None) == (b.lon is None) else math.inf
+    return 111.2 * math.hypot((b.lon - a.lon) * math.cos(math.radians(a.lat)), b.lat - a.lat)
 
 
 def _r(x: float | None, digits: int) -> float | None:
@@ -319,7 +329,7 @@ class AlertEngine:
             a.state, a.unacked_since_us = "raised", now  # worse than what the operator acknowledged
             note = f"priority rose above the acknowledged {a.ack_priority}"
         old = a.finding
-        moved = (_r(old.lon, 3), _r(old.lat, 3), old.zone_id) != (_r(f.lon, 3), _r(f.lat, 3), f.zone_id)
+        moved = old.zone_id != f.zone_id or _moved_km(old, f) > MOVE_UPDATE_KM
         if note or priority != a.priority or (old.value, old.text_en, old.extra) != (f.value, f.text_en, f.extra) \
                 or moved:
             a.priority, a.finding, a.updated_us = priority, f, now
