@@ -15,7 +15,9 @@ has one; else the caller's `default_ts_utc`; else the message is rejected (`time
 
 Fragments are reassembled per key: the tag-block group id when present, otherwise
 (station, talker, channel, sequence id, fragment count), so interleaved messages from different
-stations or channels do not mix. A fragment k > 1 must follow fragment k-1 of its key.
+stations or channels do not mix. A fragment k > 1 must follow fragment k-1 of its key within
+200 lines and, when both carry a time, 10 s; a later one is not spliced onto the old message
+(sequence ids 0-9 are reused within seconds).
 
 Accounting, per input line (blank and `#` lines are not items): every item ends accepted,
 rejected (one `REJECTED` row naming the rule) or skipped (counted by reason, e.g. `type 4`).
@@ -24,9 +26,10 @@ The lines of one message (its fragments and their `$PGHP` wrappers) share the me
 Rules: `nmea.malformed`, `nmea.checksum`, `nmea.tag_checksum`, `nmea.fragment_number`,
 `nmea.empty_payload`, `nmea.bad_payload`, `nmea.fill_bits`, `nmea.orphan_fragment`,
 `nmea.incomplete_fragment`, `nmea.orphan_wrapper`, `time.unparseable`, `time.missing`,
-`ais.unknown_type`, `ais.short_payload`, `ais.decode`, and the position rules of
+`ais.unknown_type`, `ais.short_payload`, `ais.bad_part`, and the position rules of
 `feeds.ais.rules`. Skip reasons: `type N` for AIS types the twin does not use, and
-`sentence XXXXX` for other well-formed NMEA sentences (e.g. `$GPRMC`).
+`sentence XXXXX` for other well-formed NMEA sentences (e.g. `$GPRMC`). A sentence must be
+printable ASCII up to its checksum; anything else there makes the line `nmea.malformed`.
 """
 
 from __future__ import annotations
