@@ -6,7 +6,7 @@ with pyais.encode_dict; each expected time is worked out in a comment.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -248,3 +248,20 @@ def test_late_next_fragment_is_not_spliced_onto_an_old_message() -> None:
     assert result.rejected.select("line", "rule").rows() == [
         (1, "nmea.incomplete_fragment"), (2, "nmea.orphan_fragment"),
     ]
+
+
+def test_default_clock_in_another_zone_is_converted_to_utc() -> None:
+    shanghai = timezone(timedelta(hours=8))
+    line = "!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A"
+    result = parse_nmea_lines([line], default_ts_utc=datetime(2026, 11, 28, 8, 0, tzinfo=shanghai))
+    assert result.frames["ais_position"]["ts_utc"].to_list() == [datetime(2026, 11, 28, tzinfo=UTC)]
+
+
+def test_undecodable_bytes_and_progress_bar(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "mixed.nmea"
+    good = b"!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n"
+    path.write_bytes(good + b"\xff\xfe!AIVDM,1,1,,A,15RTgt0PAso;90TKcjM8h6g208CQ,0*4A\n" + good)
+    result = read_ais(path, default_ts_utc=CLOCK, progress=True)
+    assert result.accounting_holds() and result.items_accepted == 2
+    assert result.rejected.select("line", "rule").rows() == [(2, "nmea.malformed")]
+    assert "mixed.nmea" in capsys.readouterr().err  # the tqdm bar names the file
