@@ -151,8 +151,7 @@ def test_type19_matches_gpsd_comment() -> None:
     message = STATIC_GOLDEN[1]
     v = message.values
     result = _decode_one(message)
-    (position,) = result.frames["ais_position"].to_dicts() or [None]
-    assert position is None  # type 19 goes to ais_static only
+    assert result.frames["ais_position"].is_empty()  # type 19 goes to ais_static only
     (row,) = result.frames["ais_static"].to_dicts()
     assert row["mmsi"] == int(v["UserID"])
     assert row["name"] == v["name"]
