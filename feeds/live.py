@@ -422,7 +422,16 @@ class LiveTwin:
                 started = time.perf_counter()
                 if journalled is not None:
                     self.note_timing("journalled_to_apply", started - journalled)
-                body = await asyncio.to_thread(self._apply_record, record)
+                work = asyncio.ensure_future(asyncio.to_thread(self._apply_record, record))
+                try:
+                    body = await asyncio.shield(work)
+                except asyncio.CancelledError:
+                    # stopping: the engine is mid-apply in its thread; let it finish and count it,
+                    # or the stop snapshot would claim one record less than it holds
+                    await asyncio.wait([work])
+                    self.applied_seq = following
+                    self._note_record(record)
+                    raise
                 self.note_timing("apply", time.perf_counter() - started)
                 self.applied_seq = following
                 self._note_record(record)
@@ -446,8 +455,12 @@ class LiveTwin:
             # besides the engine: the clock (a resumed simulation starts after it) and the files
             # already read, whose journal records may be pruned with the segments this covers
             meta = {"now_utc": _iso(self._now), "done_files": sorted(self.done_files)}
+            work = asyncio.ensure_future(asyncio.to_thread(engine.to_snapshot_bytes))
             try:
-                payload = await asyncio.to_thread(engine.to_snapshot_bytes)
+                payload = await asyncio.shield(work)
+            except asyncio.CancelledError:
+                await asyncio.wait([work])  # never release the engine lock while it is being read
+                raise
             except Exception as exc:  # a failed snapshot only lengthens the next replay
                 self.counters["snapshot_errors"] += 1
                 log.error("engine snapshot failed: %s: %s", type(exc).__name__, exc)
@@ -514,27 +527,31 @@ class LiveTwin:
         self._engine_lock = asyncio.Lock()
         await asyncio.to_thread(self.recover)
         await self.server.start()
-        tasks = [asyncio.create_task(self._apply_loop(), name="apply"),
-                 asyncio.create_task(self._snapshot_loop(), name="snapshot")]
+        apply = asyncio.create_task(self._apply_loop(), name="apply")
+        tasks = [asyncio.create_task(self._snapshot_loop(), name="snapshot")]
         if self.config.history_dir is not None:
             tasks.append(asyncio.create_task(self._history_loop(), name="history"))
+        producers: list[asyncio.Task[None]] = []
         if self.config.tick_s > 0 and not self.config.sim_clock:
-            tasks.append(asyncio.create_task(self._tick_loop(), name="tick"))
+            producers.append(asyncio.create_task(self._tick_loop(), name="tick"))
         for source in self.config.sources:
-            tasks.append(asyncio.create_task(self._guard(source), name="source"))
+            producers.append(asyncio.create_task(self._guard(source), name="source"))
         if ready is not None:
             ready(self)
         try:
             await self.stop_event.wait()
         finally:
+            # stop the inputs first, let the engine catch up with what was journalled, then the rest
             await self.server.close()
-            # let the engine catch up with what was journalled, then stop the loops
-            deadline = time.monotonic() + 10.0
-            while self._pending and time.monotonic() < deadline and not tasks[0].done():
-                await asyncio.sleep(0.01)
-            for task in tasks:
+            for task in producers:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*producers, return_exceptions=True)
+            deadline = time.monotonic() + 10.0
+            while self._pending and time.monotonic() < deadline and not apply.done():
+                await asyncio.sleep(0.01)
+            for task in (apply, *tasks):
+                task.cancel()
+            await asyncio.gather(apply, *tasks, return_exceptions=True)
             await self.take_snapshot()
             await self.flush_history()
             assert self.journal is not None
