@@ -101,6 +101,9 @@ class EngineConfig:
     inside_ttl_s: float = 12 * 3600.0  # … and one inside (a dark ship stays on the picture meanwhile)
     gate_queue_window_s: float = 900.0
     snapshot_events: int = 50
+    keep_closed_calls_s: float = 3 * 86400.0  # call records (for today's KPIs) kept after the call closed
+    keep_declarations_s: float = 7 * 86400.0  # declarations kept after their last stage
+    max_event_log: int = 200_000  # port-call events kept in memory (≈ 3 years of Zhanjiang calls)
     # AIS ship types that make no port calls (ITU-R M.1371 table 53: towing 31/32, pilot 50, SAR 51,
     # tug 52, port tender 53, anti-pollution 54, law enforcement 55, medical 58): a tug idling at a
     # quay is not a call
@@ -616,6 +619,18 @@ class Engine:
             if dark != v.dark:
                 v.dark = dark
                 self._dirty_vessels.add(mmsi)
+        # bounded memory for a process that runs for months: the snapshot stays small
+        old_call = now_us - int(cfg.keep_closed_calls_s * US)
+        for cid in [c.call_id for c in self.calls.values()
+                    if c.closed_us is not None and c.closed_us < old_call]:
+            del self.calls[cid]
+            self.cargo.pop(cid, None)
+        old_decl = now_us - int(cfg.keep_declarations_s * US)
+        for did in [d.declaration_id for d in self.declarations.values()
+                    if d.stage_us and max(d.stage_us.values()) < old_decl]:
+            del self.declarations[did]
+        if len(self.event_log) > cfg.max_event_log:
+            del self.event_log[: len(self.event_log) - cfg.max_event_log]
         keep_from = now_us - max(HOUR_US, int(cfg.gate_queue_window_s * US))
         if self.gate_log and self.gate_log[0][0] <= keep_from:
             self.gate_log = [g for g in self.gate_log if g[0] > keep_from]
@@ -679,6 +694,8 @@ class Engine:
             updated = now_us if k.feed is None else self.feeds[k.feed].last_us
             out[k.id] = {"value": value, "unit": k.unit, "label_zh": k.label_zh, "label_en": k.label_en,
                          "updated_utc": iso(updated), "stale": stale, "trend": list(self.trend[k.id])}
+            if k.extra is not None:
+                out[k.id].update(k.extra(self, now_us))
         return out
 
     @staticmethod
@@ -712,7 +729,7 @@ class Engine:
             self.next_trend_us = (now_us // TREND_STEP_US + 1) * TREND_STEP_US
         for kid, tile in self._kpis(now_us).items():
             sent = self._sent["kpis"].get(kid)
-            key = [tile["value"], tile["stale"], tile["trend"]]
+            key = [tile["value"], tile["stale"], tile["trend"], tile.get("unknown_calls")]
             if sent is None or sent[0] != key or _age_us(tile["updated_utc"], sent[1]) >= 60 * US:
                 delta.kpis[kid] = tile
                 self._sent["kpis"][kid] = [key, tile["updated_utc"]]

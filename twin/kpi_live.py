@@ -3,7 +3,10 @@
 Each KPI is a `KpiDef`: an id, Chinese and English labels, a unit, the feed whose staleness makes
 the tile stale, and a function of the engine state at `now`. The docstring of each function gives
 the formula in words. A value of None means "not known" (shown as such, never as 0): e.g. the
-throughput when no cargo figure is known for any call that left its berth today.
+throughput when no cargo figure is known for any call that left its berth today. Tiles have
+the keys of contracts §6 (value, unit, label_zh, label_en, updated_utc, stale, trend); the
+throughput tiles add `unknown_calls` (calls left out of the sum for want of a figure), so a
+partial sum is never shown as the whole.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twin.state import HOUR_US, local_day_start_us
 
@@ -31,6 +34,13 @@ class KpiDef:
     unit: str
     feed: str | None  # the tile is stale when this feed is stale (None: never stale)
     compute: Callable[[Engine, int], KpiValue]
+    extra: Callable[[Engine, int], dict[str, Any]] | None = None  # more keys of the tile
+
+
+def unknown_cargo_calls(eng: Engine, now_us: int) -> dict[str, Any]:
+    """`unknown_calls`: calls that left their berth today without a known tonnage (not in the sum)."""
+    n = sum(1 for c in _departed_today(eng, now_us) if eng.cargo.get(c, {}).get("tonnes") is None)
+    return {"unknown_calls": n}
 
 
 def _departed_today(eng: Engine, now_us: int) -> list[str]:
@@ -116,9 +126,10 @@ def tide_level_m(eng: Engine, now_us: int) -> KpiValue:
 
 
 KPIS: tuple[KpiDef, ...] = (
-    KpiDef("throughput_today_t", "今日吞吐量", "Throughput today", "t", "ais", throughput_today_t),
+    KpiDef("throughput_today_t", "今日吞吐量", "Throughput today", "t", "ais", throughput_today_t,
+           unknown_cargo_calls),
     KpiDef("throughput_today_teu", "今日集装箱吞吐量", "Container throughput today", "TEU", "ais",
-           throughput_today_teu),
+           throughput_today_teu, unknown_cargo_calls),
     KpiDef("vessels_at_anchor", "锚地待泊船舶", "Vessels at anchor", "ships", "ais", vessels_at_anchor),
     KpiDef("anchor_wait_median_h", "锚地等待时间中位数", "Median wait at anchor", "h", "ais",
            anchor_wait_median_h),

@@ -120,6 +120,7 @@ def test_kpi_tiles_on_a_hand_built_port(port: Port) -> None:
     # throughput: only 500000005's call left its berth today with a cargo figure: 52,000 t, 3,500 TEU
     assert value["throughput_today_t"] == 52_000.0
     assert value["throughput_today_teu"] == 3_500.0
+    assert kpis["throughput_today_t"]["unknown_calls"] == 1  # 500000007 left XS-ORE-250K, cargo unknown
     # at anchor: 500000001 since 09:03 (2.95 h) and 500000002 since 11:03 (0.95 h): median 1.95 h
     assert value["vessels_at_anchor"] == 2.0
     assert value["anchor_wait_median_h"] == pytest.approx(1.95)
@@ -176,6 +177,7 @@ def test_throughput_is_unknown_not_zero_without_any_cargo_figure(port: Port) -> 
     kpis = eng.snapshot(at(8))["kpis"]
     assert "departure_from_berth" in eng.events["event"].to_list()
     assert kpis["throughput_today_t"]["value"] is None
+    assert kpis["throughput_today_t"]["unknown_calls"] == 1
     assert kpis["anchor_wait_median_h"]["value"] is None
 
 
