@@ -209,6 +209,12 @@ class ZoneIndex:
         self._rank_names: list[dict[int, str]] = [
             {int(rank[i]): f for i, f in enumerate(self.fids) if self._kind_code[i] == code}
             for code in range(4)]
+        self._rank_table: list[np.ndarray] = []
+        for names in self._rank_names:
+            table = np.full(max(names, default=0) + 2, None, dtype=object)
+            for r, f in names.items():
+                table[r] = f
+            self._rank_table.append(table)
 
     def locate(self, lon: np.ndarray | pl.Series, lat: np.ndarray | pl.Series) -> pl.DataFrame:
         """Locations of a batch of positions, one row per input row (columns `LOCATION_SCHEMA`).
@@ -260,8 +266,9 @@ class ZoneIndex:
             sel = kind == code
             best = np.full(n, big, dtype=np.int64)
             np.minimum.at(best, rows[sel], rank[sel])
-            out[name] = pl.Series(name, best).replace_strict(self._rank_names[code], default=None,
-                                                             return_dtype=pl.String)
+            names = self._rank_table[code]
+            picked = names[np.minimum(best, names.size - 1)]  # the last slot is None: "no feature"
+            out[name] = pl.Series(name, picked.tolist(), dtype=pl.String)
         fnum_limit = self.fids.index(PORT_LIMIT_ID) if PORT_LIMIT_ID in self.fids else -1
         fnum_pilot = self.fids.index(PILOT_AREA_ID) if PILOT_AREA_ID in self.fids else -1
         in_limit = np.zeros(n, dtype=bool)
