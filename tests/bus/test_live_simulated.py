@@ -38,7 +38,7 @@ def test_the_simulated_port_streams_and_resumes_from_its_journal(tmp_path: Path)
     from twin.engine import Engine, EngineConfig
 
     port = load_port()
-    sim = SimConfig(seed=7, start_utc=datetime(2026, 11, 28, tzinfo=UTC), hours=2.0)
+    sim = SimConfig(seed=7, start_utc=datetime(2026, 11, 28, tzinfo=UTC), hours=1.0, warmup_h=12.0)
     journal_dir = tmp_path / "journal"
     handle = start_live(port, simulate=sim, speed=120.0, ws_port=0, journal_dir=journal_dir,
                         history_dir=tmp_path / "history", token=None)
