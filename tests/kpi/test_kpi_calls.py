@@ -87,6 +87,7 @@ def test_time_at_berth_and_its_explanation(kin: KpiInputs, day: Window) -> None:
     assert why["call_id"].to_list() == ["C-1", "B-1", "A-1"]  # in order of departure
     assert why["hours"].to_list() == [14.0, 6.0, 10.0]
     assert why["all_fast_utc"][0] == at(-5)
+    assert why["from_arrival"].to_list() == [False, True, True]  # C-1 was first seen moored: a lower bound
     # by terminal: T-ORE holds A-1 and C-1 (median 12), T-OIL B-1 (6).
     by_t = time_at_berth_h(kin, day, by="terminal")
     assert by_t.value("median", "T-ORE") == 12.0

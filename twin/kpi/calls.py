@@ -23,13 +23,13 @@ from twin.kpi.core import (
 
 CALL_GROUPS = ("port_area", "terminal", "cargo", "vessel_class", "berth_id")
 BERTH_GROUPS = ("port_area", "terminal", "cargo", "berth_id")
-_ITEM_KEYS = ["call_id", "mmsi", "berth_id", "terminal", "port_area", "cargo", "vessel_class"]
+_ITEM_KEYS = ["call_id", "mmsi", "berth_id", "terminal", "port_area", "cargo", "vessel_class", "from_arrival"]
 
 
 def call_table(inputs: KpiInputs) -> pl.DataFrame:
     """One row per call_id: the times of its events, its berth (of the first all_fast) with the
     berth's terminal and port area, its cargo figures and kind (the call's, else the berth's), and
-    the vessel's class and length."""
+    the vessel's class and length, and `from_arrival` (the call was seen crossing the port limit)."""
     ev = inputs.get("events").sort("ts_utc", maintain_order=True)
 
     def first(event: str) -> pl.Expr:
@@ -55,6 +55,9 @@ def call_table(inputs: KpiInputs) -> pl.DataFrame:
         .with_columns(pl.coalesce("cargo", "berth_cargo").alias("cargo"))
         .drop("berth_cargo")
         .join(vessels, on="mmsi", how="left")
+        # False for a ship first seen already inside the port (at anchor or moored when the twin or the
+        # replay started): its anchorage wait and time at berth start at first sight, lower bounds.
+        .with_columns(pl.col("port_limit_arrival_utc").is_not_null().alias("from_arrival"))
         .sort("call_id")
     )
 
