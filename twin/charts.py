@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from twin.engine import Engine
 
 STAGES_AFTER = ("lodged", "risk_assessed", "inspection_start", "inspection_end", "released", "exit")
+CUSTOMS_STAGES = ("arrival", *STAGES_AFTER)  # WCO TRS order, as feeds.schema (twin does not import feeds)
 CHANNELS = ("green", "yellow", "red")
 
 

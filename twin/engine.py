@@ -15,8 +15,10 @@ teu, optionally mmsi and cargo: a call's cargo as the simulator's `sim.calls` or
 knows it; a row whose call_id the engine does not know is bound, by mmsi, to that ship's next
 call that leaves its berth).
 
-Snapshots and deltas carry, beside the keys of contracts §6, a `charts` part (series for the
-cockpit's charts, `twin.charts`; docs/protocol.md lets v1 add keys that clients ignore). Rows of each
+Snapshots and deltas carry, beside the keys of contracts §6 (docs/protocol.md lets v1 add keys
+that clients ignore): `charts` (series for the cockpit's charts, `twin.charts`) and `channel`
+(every channel segment with the MMSIs in it by direction: `{"id", "inbound", "outbound",
+"unknown"}`, changed segments only in a delta). Rows of each
 frame are applied in time order. The state per vessel is plain Python (dicts keyed by MMSI, one
 report at a time, because port-call rules are sequential); the geometry of a whole batch (H3 cell,
 zone, berth pocket, anchorage, channel segment, chainage) is computed vectorised first.
@@ -42,7 +44,7 @@ import numpy as np
 import polars as pl
 import shapely
 
-from twin.charts import charts
+from twin.charts import CUSTOMS_STAGES, charts
 from twin.kpi_live import KPIS, TREND_LEN, TREND_STEP_US
 from twin.port import Port
 from twin.portcall import DetectorConfig, PortCallDetector, Report
@@ -142,6 +144,7 @@ class Delta:
     alerts: list[dict[str, Any]]
     feeds: dict[str, dict[str, Any]]
     charts: dict[str, Any] = field(default_factory=dict)
+    channel: list[dict[str, Any]] = field(default_factory=list)
 
     def to_message(self) -> dict[str, Any]:
         """The JSON-able delta body: every key present, each holding only what changed."""
@@ -159,6 +162,7 @@ class Delta:
             "alerts": self.alerts,
             "feeds": self.feeds,
             "charts": self.charts,
+            "channel": self.channel,
         }
 
     def is_empty(self) -> bool:
@@ -169,7 +173,7 @@ class Delta:
     def empty(self) -> bool:
         """True when nothing changed (a server may skip sending it; seq was still used)."""
         return not (self.vessels["rows"] or self.removed or self.berths or self.anchorages or self.gates
-                    or self.events or self.kpis or self.alerts or self.feeds or self.charts)
+                    or self.events or self.kpis or self.alerts or self.feeds or self.charts or self.channel)
 
 
 Observer = Callable[["Engine", Delta], None]
@@ -236,7 +240,7 @@ class Engine:
         self.next_trend_us: int | None = None
         self.ignored: dict[str, int] = {"out_of_order": 0, "outlier": 0}
         self._sent: dict[str, Any] = {"kpis": {}, "feeds": {}, "berths": {}, "anchorages": {}, "gates": {},
-                                      "charts": {}}
+                                      "charts": {}, "channel": {}}
         self._dirty_vessels: set[int] = set()
         self._removed: list[int] = []
         self._new_events: list[tuple[int, int, str, str, str | None]] = []
@@ -299,6 +303,12 @@ class Engine:
         return frame.with_columns(pl.col("ts_utc").cast(pl.Datetime("us", "UTC")),
                                   pl.col("mmsi").cast(pl.UInt32)).sort("ts_utc", maintain_order=True)
 
+    def _channel(self) -> dict[str, dict[str, Any]]:
+        """Every channel segment with the ships in it by direction (the snapshot's `channel` part)."""
+        occ = self.channel_occupancy()
+        empty: dict[str, list[int]] = {"inbound": [], "outbound": [], "unknown": []}
+        return {seg.id: {"id": seg.id, **occ.get(seg.id, empty)} for seg in self.port.channel.segments}
+
     def channel_occupancy(self) -> dict[str, dict[str, list[int]]]:
         """Ships in the channel per segment id, split by direction: {seg: {"inbound": [...], ...}}."""
         out: dict[str, dict[str, list[int]]] = {}
@@ -326,6 +336,7 @@ class Engine:
             "alerts": list(self.alerts.values()),
             "feeds": self._feeds(now_us),
             "charts": charts(self, now_us),
+            "channel": list(self._channel().values()),
         }
 
     # -- state round trip ---------------------------------------------------------------------
@@ -412,6 +423,20 @@ class Engine:
             stale = st.last_us is None or now_us - st.last_us > self.config.stale_after_s(name) * US
             out[name] = {"last_utc": iso(st.last_us), "msgs_per_min": recent / 5.0, "stale": stale}
         return out
+
+    def declarations_frame(self) -> pl.DataFrame:
+        """Customs declarations now: id, mode, call_id, latest stage, channel, and the time of each
+        WCO TRS stage reached (null where not reached)."""
+        rows = [{"declaration_id": d.declaration_id, "mode": d.mode, "call_id": d.call_id, "stage": d.stage,
+                 "channel": d.channel, **{f"{s}_us": d.stage_us.get(s) for s in CUSTOMS_STAGES}}
+                for d in self.declarations.values()]
+        schema: dict[str, Any] = {"declaration_id": pl.String, "mode": pl.String, "call_id": pl.String,
+                                  "stage": pl.String, "channel": pl.String,
+                                  **{f"{s}_us": pl.Int64 for s in CUSTOMS_STAGES}}
+        frame = pl.DataFrame(rows, schema=schema)
+        return frame.with_columns(
+            pl.col(f"{s}_us").cast(pl.Datetime("us", "UTC")).alias(f"{s}_utc") for s in CUSTOMS_STAGES
+        ).drop(f"{s}_us" for s in CUSTOMS_STAGES)
 
     def feed_stale(self, feed: str, now_us: int) -> bool:
         """Whether a feed's newest message is older than its configured age (or never came)."""
@@ -711,8 +736,8 @@ class Engine:
         self._removed = []
         self._new_events = []
         for key, current in (("berths", self._berths()), ("anchorages", self._anchorages(now_us)),
-                             ("gates", self._gates(now_us))):
-            sent = self._sent[key]
+                             ("gates", self._gates(now_us)), ("channel", self._channel())):
+            sent = self._sent.setdefault(key, {})
             changed = [item for iid, item in current.items() if sent.get(iid) != item]
             for item in changed:
                 sent[item["id"]] = item

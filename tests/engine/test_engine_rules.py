@@ -28,3 +28,10 @@ def test_the_engine_never_reads_the_clock() -> None:
     for name in ENGINE_MODULES:
         text = (TWIN / f"{name}.py").read_text(encoding="utf-8")
         assert not clock.search(text), name
+
+
+def test_the_engine_does_not_import_feeds() -> None:
+    """Dependencies point inward: feeds → twin, never twin → feeds."""
+    imports_feeds = re.compile(r"^\s*(from|import)\s+feeds\b", re.MULTILINE)
+    for name in ENGINE_MODULES:
+        assert not imports_feeds.search((TWIN / f"{name}.py").read_text(encoding="utf-8")), name

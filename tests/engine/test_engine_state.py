@@ -26,7 +26,10 @@ TOP_KEYS = {
     "kpis",
     "alerts",
     "feeds",
-    "charts",  # beside contracts §6: the cockpit's chart series (docs/protocol.md: v1 may add keys)
+    # beside contracts §6 (docs/protocol.md: v1 may add keys): the cockpit's chart series, and
+    # channel occupancy by segment and direction
+    "charts",
+    "channel",
 }
 
 
@@ -49,6 +52,9 @@ def test_berth_anchorage_and_channel_occupancy_follow_the_ship(port: Port, call_
     occ = eng.channel_occupancy()
     assert [seg for seg in occ] == [eng.vessels[412000001].segment_id]
     assert next(iter(occ.values()))["inbound"] == [412000001]
+    channel = {c["id"]: c for c in eng.snapshot(T0 + timedelta(hours=1, minutes=30))["channel"]}
+    assert len(channel) == len(port.channel.segments)
+    assert channel[eng.vessels[412000001].segment_id]["inbound"] == [412000001]
 
     eng = engine_at(port, call_frame, timedelta(hours=5))  # stopped in ANC-IN-1 at 03:37:16.45
     snap = eng.snapshot(T0 + timedelta(hours=5))

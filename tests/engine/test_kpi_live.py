@@ -196,3 +196,17 @@ def test_chart_series_for_the_cockpit(port: Port) -> None:
     # lodged: D3 10 min after arrival, D5 lodged as its first stage (0 h): median 5 min
     assert cs["by_channel"]["green"][lodged] == pytest.approx(5 / 60, abs=1e-3)
     assert charts["waiting_hours"] == [0.95, 2.95]
+
+
+def test_declarations_as_a_frame(port: Port) -> None:
+    eng, _ = build(port)
+    decl = eng.declarations_frame().sort("declaration_id")
+    assert decl["declaration_id"].to_list() == ["D1", "D2", "D3", "D4", "D5", "D6"]
+    d3 = decl.row(2, named=True)
+    assert (d3["stage"], d3["arrival_utc"], d3["lodged_utc"], d3["released_utc"]) == (
+        "released",
+        at(4),
+        at(4, 10),
+        at(8),
+    )
+    assert decl.row(5, named=True)["stage"] == "arrival"
