@@ -23,6 +23,7 @@ Reading a rules file is the only I/O here, and only when `load_rules` is called.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -89,8 +90,17 @@ KINDS: dict[str, Schema] = {
         "min_duration_s": ("float", 30.0),
     },
     "one_way": {
-        "dwt_by_length": ("pairs", [[190.0, 50_000.0], [245.0, 100_000.0], [275.0, 150_000.0],
-                                    [300.0, 200_000.0], [330.0, 300_000.0], [360.0, 400_000.0]]),
+        "dwt_by_length": (
+            "pairs",
+            [
+                [190.0, 50_000.0],
+                [245.0, 100_000.0],
+                [275.0, 150_000.0],
+                [300.0, 200_000.0],
+                [330.0, 300_000.0],
+                [360.0, 400_000.0],
+            ],
+        ),
     },
     "dark": {
         "ignore_ship_types": ("list:int", [31, 32, 50, 51, 52, 53, 54, 55, 58]),
@@ -149,8 +159,9 @@ class RuleSpec:
 
     def error(self, key: str, problem: str) -> RulesFileError:
         """A `RulesFileError` about `key` of this rule, at its line in the file."""
-        return RulesFileError(self.source, self.lines.get(key, self.lines.get("")),
-                              f"rules.{self.id}.{key}", problem)
+        return RulesFileError(
+            self.source, self.lines.get(key, self.lines.get("")), f"rules.{self.id}.{key}", problem
+        )
 
 
 @dataclass(frozen=True)
@@ -210,14 +221,22 @@ def _check_type(value: Any, tag: str) -> bool:
     if tag == "list:int":
         return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     if tag == "pairs":
-        return isinstance(value, list) and all(isinstance(p, list) and len(p) == 2 and all(num(x) for x in p)
-                                               for p in value)
+        return isinstance(value, list) and all(
+            isinstance(p, list) and len(p) == 2 and all(num(x) for x in p) for p in value
+        )
     raise AssertionError(f"unknown schema tag {tag}")
 
 
-_TYPE_WORDS = {"str": "a string", "bool": "true or false", "float": "a number", "int": "an integer",
-               "table:float": "a table of numbers", "list:str": "a list of strings",
-               "list:int": "a list of integers", "pairs": "a list of [number, number] pairs"}
+_TYPE_WORDS = {
+    "str": "a string",
+    "bool": "true or false",
+    "float": "a number",
+    "int": "an integer",
+    "table:float": "a table of numbers",
+    "list:str": "a list of strings",
+    "list:int": "a list of integers",
+    "pairs": "a list of [number, number] pairs",
+}
 
 
 def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
@@ -231,8 +250,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
-        raise RulesFileError(source, int(m.group(1)) if m else None, None,
-                             f"not valid TOML: {exc}") from exc
+        raise RulesFileError(source, int(m.group(1)) if m else None, None, f"not valid TOML: {exc}") from exc
     lines = _key_lines(text)
 
     def err(path: tuple[str, ...], problem: str) -> RulesFileError:
@@ -278,8 +296,18 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         params = {k: v for k, v in values.items() if k not in COMMON}
         key_lines = {k[-1]: n for k, n in lines.items() if len(k) == 3 and k[:2] == path}
         key_lines[""] = lines.get(path, 0)
-        specs.append(RuleSpec(id=rid, kind=kind, priority=values["priority"], enabled=values["enabled"],
-                              escalate_after_s=escalate_s, params=params, source=source, lines=key_lines))
+        specs.append(
+            RuleSpec(
+                id=rid,
+                kind=kind,
+                priority=str(values["priority"]),
+                enabled=bool(values["enabled"]),
+                escalate_after_s=escalate_s,
+                params=params,
+                source=source,
+                lines=key_lines,
+            )
+        )
     return RuleSet(tuple(specs), source)
 
 
@@ -309,11 +337,13 @@ def _check_values(kind: str, values: dict[str, Any], path: tuple[str, ...], err:
         from twin.squat import METHODS  # only a ukc rule needs the list of squat methods
 
         if values["squat_method"] not in METHODS:
-            raise err((*path, "squat_method"),
-                      f"unknown squat method {values['squat_method']!r}; known: {sorted(METHODS)}")
+            raise err(
+                (*path, "squat_method"),
+                f"unknown squat method {values['squat_method']!r}; known: {sorted(METHODS)}",
+            )
     if kind == "one_way":
         xs = [p[0] for p in values["dwt_by_length"]]
-        if not xs or any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+        if not xs or any(b <= a for a, b in itertools.pairwise(xs)):
             raise err((*path, "dwt_by_length"), "needs [length_m, dwt] pairs with lengths rising")
 
 
@@ -401,32 +431,59 @@ def check_ukc(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Finding]:
     p = rule.params
     segs = {s.id: s for s in ctx.port.channel.segments}
     out: list[Finding] = []
-    ships = [v for v in ctx.engine.vessels.values()
-             if v.phase == "in_channel" and v.segment_id in segs and v.draught_m is not None
-             and v.lon is not None and v.lat is not None]
+    ships = [
+        v
+        for v in ctx.engine.vessels.values()
+        if v.phase == "in_channel"
+        and v.segment_id in segs
+        and v.draught_m is not None
+        and v.lon is not None
+        and v.lat is not None
+    ]
     if not ships:
         return out
     eng = ctx.engine
     tide_m = ctx.tide_at(ctx.now_us)
     surge_m = 0.0
     last_tide = eng.feeds["tide"].last_us
-    if p["use_observed_tide"] and eng.tide_level_m is not None and last_tide is not None \
-            and not eng.feed_stale("tide", ctx.now_us):
+    if (
+        p["use_observed_tide"]
+        and eng.tide_level_m is not None
+        and last_tide is not None
+        and not eng.feed_stale("tide", ctx.now_us)
+    ):
         surge_m = eng.tide_level_m - ctx.tide_at(last_tide)  # the gauge's residual, kept until stale
     depth = ctx.depth()
     for v in sorted(ships, key=lambda x: x.mmsi):
-        assert v.segment_id is not None and v.draught_m is not None and v.lon is not None and v.lat is not None
+        assert (
+            v.segment_id is not None and v.draught_m is not None and v.lon is not None and v.lat is not None
+        )
         seg = segs[v.segment_id]
         cls = vessel_class(v)
         cb = by_class(p["cb_by_class"], cls) or 0.8
         ratio = by_class(p["length_beam_ratio_by_class"], cls)
         beam = v.beam_m or (v.length_m / ratio if v.length_m and ratio else None)
         pct = p["outer_pct"] if seg.part == "outer" else p["inner_pct"]
-        ship = Vessel(draught_m=v.draught_m, speed_kn=max(v.sog_kn or 0.0, 0.0), cb=cb, beam_m=beam,
-                      length_m=v.length_m, vessel_id=str(v.mmsi))
-        res = live_ukc(ship, v.lat, v.lon, np.datetime64(ctx.now_us, "us"), depth, tide_m,
-                       rule=UkcRule(fraction_of_draught=pct / 100.0, minimum_m=p["minimum_m"]),
-                       squat_method=p["squat_method"], channel_width_m=seg.width_m, surge_m=surge_m)
+        ship = Vessel(
+            draught_m=v.draught_m,
+            speed_kn=max(v.sog_kn or 0.0, 0.0),
+            cb=cb,
+            beam_m=beam,
+            length_m=v.length_m,
+            vessel_id=str(v.mmsi),
+        )
+        res = live_ukc(
+            ship,
+            v.lat,
+            v.lon,
+            np.datetime64(ctx.now_us, "us"),
+            depth,
+            tide_m,
+            rule=UkcRule(fraction_of_draught=pct / 100.0, minimum_m=p["minimum_m"]),
+            squat_method=p["squat_method"],
+            channel_width_m=seg.width_m,
+            surge_m=surge_m,
+        )
         if math.isnan(res.net_ukc_m):
             continue  # no depth under the ship: no claim either way
         subject = str(v.mmsi)
@@ -435,12 +492,22 @@ def check_ukc(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Finding]:
             continue
         prio = p["no_go_priority"] if res.net_ukc_m < 0.0 else rule.priority
         net = round(res.net_ukc_m, 1)
-        out.append(Finding(
-            subject, prio, net, "m",
-            f"{_label(v)} 富余水深 {net:.1f} 米，低于要求 {res.required_ukc_m:.1f} 米（{seg.name_zh}）",
-            f"{_label(v)} net UKC {net:.1f} m below the required {res.required_ukc_m:.1f} m ({seg.name_en})",
-            v.mmsi, v.lon, v.lat, v.zone_id,
-            {"required_ukc_m": round(res.required_ukc_m, 2), "segment_id": seg.id}))
+        out.append(
+            Finding(
+                subject,
+                prio,
+                net,
+                "m",
+                f"{_label(v)} 富余水深 {net:.1f} 米，低于要求 {res.required_ukc_m:.1f} 米（{seg.name_zh}）",
+                f"{_label(v)} net UKC {net:.1f} m below the required {res.required_ukc_m:.1f} m "
+                f"({seg.name_en})",
+                v.mmsi,
+                v.lon,
+                v.lat,
+                v.zone_id,
+                {"required_ukc_m": round(res.required_ukc_m, 2), "segment_id": seg.id},
+            )
+        )
     return out
 
 
@@ -474,9 +541,21 @@ def check_restricted_zone(rule: RuleSpec, ctx: Context, open_: set[str]) -> list
             aid = mem["area"][v.mmsi]
             feat = ctx.port.find(aid)
             zh, en = getattr(feat, "name_zh", aid), getattr(feat, "name_en", aid)
-            out.append(Finding(subject, rule.priority, None, "",
-                               f"{_label(v)}（{cls}）进入限制区域 {zh}", f"{_label(v)} ({cls}) in restricted area {en}",
-                               v.mmsi, v.lon, v.lat, v.zone_id, {"area_id": aid, "ship_class": cls}))
+            out.append(
+                Finding(
+                    subject,
+                    rule.priority,
+                    None,
+                    "",
+                    f"{_label(v)}（{cls}）进入限制区域 {zh}",
+                    f"{_label(v)} ({cls}) in restricted area {en}",
+                    v.mmsi,
+                    v.lon,
+                    v.lat,
+                    v.zone_id,
+                    {"area_id": aid, "ship_class": cls},
+                )
+            )
     for key in ("in", "out", "area"):  # forget ships the engine dropped
         for mmsi in [m for m in mem[key] if m not in ctx.engine.vessels]:
             del mem[key][mmsi]
@@ -496,10 +575,21 @@ def check_anchor_wait(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Fin
         anc = ctx.port.anchorages.get(v.anchor_id)
         zh, en = (anc.name_zh, anc.name_en) if anc else (v.anchor_id, v.anchor_id)
         h = _step(wait_h, 0.5)
-        out.append(Finding(str(v.mmsi), rule.priority, h, "h",
-                           f"{_label(v)} 在{zh}等待 {h:.1f} 小时，超过 {limit_h:g} 小时",
-                           f"{_label(v)} waiting {h:.1f} h at {en}, over {limit_h:g} h",
-                           v.mmsi, v.lon, v.lat, v.zone_id, {"anchorage_id": v.anchor_id}))
+        out.append(
+            Finding(
+                str(v.mmsi),
+                rule.priority,
+                h,
+                "h",
+                f"{_label(v)} 在{zh}等待 {h:.1f} 小时，超过 {limit_h:g} 小时",
+                f"{_label(v)} waiting {h:.1f} h at {en}, over {limit_h:g} h",
+                v.mmsi,
+                v.lon,
+                v.lat,
+                v.zone_id,
+                {"anchorage_id": v.anchor_id},
+            )
+        )
     return out
 
 
@@ -525,10 +615,21 @@ def check_channel_speed(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[F
             holds = False
         if holds:
             sog = round(round(v.sog_kn * 2.0) / 2.0, 1)  # half-knot steps: no update per report
-            out.append(Finding(subject, rule.priority, sog, "kn",
-                               f"{_label(v)} 航速约 {sog:.1f} 节，超过航道限速 {limit:g} 节",
-                               f"{_label(v)} at about {sog:.1f} kn, over the channel limit of {limit:g} kn",
-                               v.mmsi, v.lon, v.lat, v.zone_id, {"limit_kn": limit, "segment_id": v.segment_id}))
+            out.append(
+                Finding(
+                    subject,
+                    rule.priority,
+                    sog,
+                    "kn",
+                    f"{_label(v)} 航速约 {sog:.1f} 节，超过航道限速 {limit:g} 节",
+                    f"{_label(v)} at about {sog:.1f} kn, over the channel limit of {limit:g} kn",
+                    v.mmsi,
+                    v.lon,
+                    v.lat,
+                    v.zone_id,
+                    {"limit_kn": limit, "segment_id": v.segment_id},
+                )
+            )
     for mmsi in [m for m in mem["over"] if m not in ctx.engine.vessels]:
         del mem["over"][mmsi]
     return out
@@ -596,13 +697,23 @@ def check_one_way(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Finding
             lon = None if a.lon is None or b.lon is None else 0.5 * (a.lon + b.lon)
             lat = None if a.lat is None or b.lat is None else 0.5 * (a.lat + b.lat)
             lo, hi = stretches[k][0], stretches[k][1]
-            out.append(Finding(
-                subject, rule.priority, gap, "km",
-                f"单向航道 K{lo:g}–K{hi:g} 对向会遇：进港 {_label(a)}、出港 {_label(b)}，相距 {gap:.1f} 公里",
-                f"One-way stretch K{lo:g}–K{hi:g}: inbound {_label(a)} and outbound {_label(b)} on "
-                f"conflicting courses, {gap:.1f} km apart",
-                a.mmsi, lon, lat, a.zone_id,
-                {"mmsis": [a.mmsi, b.mmsi], "dwt_est_t": [round(dwt_a, -3), round(dwt_b, -3)]}))
+            out.append(
+                Finding(
+                    subject,
+                    rule.priority,
+                    gap,
+                    "km",
+                    f"单向航道 K{lo:g}–K{hi:g} 对向会遇：进港 {_label(a)}、出港 {_label(b)}，"
+                    f"相距 {gap:.1f} 公里",
+                    f"One-way stretch K{lo:g}–K{hi:g}: inbound {_label(a)} and outbound {_label(b)} on "
+                    f"conflicting courses, {gap:.1f} km apart",
+                    a.mmsi,
+                    lon,
+                    lat,
+                    a.zone_id,
+                    {"mmsis": [a.mmsi, b.mmsi], "dwt_est_t": [round(dwt_a, -3), round(dwt_b, -3)]},
+                )
+            )
     return out
 
 
@@ -616,15 +727,28 @@ def check_dark(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Finding]:
         if v.ship_type in p["ignore_ship_types"] or v.phase in p["ignore_phases"]:
             continue
         silent = _step((ctx.now_us - v.ts_us) / (60 * US), 5.0)
-        out.append(Finding(str(v.mmsi), rule.priority, silent, "min",
-                           f"{_label(v)} 在港界内已 {silent:g} 分钟无 AIS 信号",
-                           f"{_label(v)} silent (AIS dark) inside port limits for {silent:g} min",
-                           v.mmsi, v.lon, v.lat, v.zone_id, {"phase": v.phase}))
+        out.append(
+            Finding(
+                str(v.mmsi),
+                rule.priority,
+                silent,
+                "min",
+                f"{_label(v)} 在港界内已 {silent:g} 分钟无 AIS 信号",
+                f"{_label(v)} silent (AIS dark) inside port limits for {silent:g} min",
+                v.mmsi,
+                v.lon,
+                v.lat,
+                v.zone_id,
+                {"phase": v.phase},
+            )
+        )
     return out
 
 
 def _gate_zone(port: Port, gate_id: str) -> str | None:
-    return next((z.id for z in port.zones.values() if z.kind == "gate_complex" and gate_id in z.members), None)
+    return next(
+        (z.id for z in port.zones.values() if z.kind == "gate_complex" and gate_id in z.members), None
+    )
 
 
 def check_gate_queue(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Finding]:
@@ -639,10 +763,21 @@ def check_gate_queue(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Find
         gate = ctx.port.gates.get(gid)
         zh, en = (gate.name_zh, gate.name_en) if gate else (gid, gid)
         loc = gate.location if gate else None
-        out.append(Finding(gid, rule.priority, float(queue), "trucks",
-                           f"{zh} 排队约 {queue} 辆，超过 {limit:g} 辆", f"{en}: about {queue} trucks queueing, "
-                           f"over {limit:g}", None, None if loc is None else loc.x, None if loc is None else loc.y,
-                           _gate_zone(ctx.port, gid), {"gate_id": gid}))
+        out.append(
+            Finding(
+                gid,
+                rule.priority,
+                float(queue),
+                "trucks",
+                f"{zh} 排队约 {queue} 辆，超过 {limit:g} 辆",
+                f"{en}: about {queue} trucks queueing, over {limit:g}",
+                None,
+                None if loc is None else loc.x,
+                None if loc is None else loc.y,
+                _gate_zone(ctx.port, gid),
+                {"gate_id": gid},
+            )
+        )
     return out
 
 
@@ -666,12 +801,21 @@ def check_truck_turn_time(rule: RuleSpec, ctx: Context, open_: set[str]) -> list
         gates = [g for g in ctx.port.gates.values() if g.terminal == terminal]
         loc = gates[0].location if gates else None
         m = _step(mean, 5.0)
-        out.append(Finding(terminal, rule.priority, m, "min",
-                           f"{terminal} 码头集卡平均周转 {m:g} 分钟，超过 {p['turn_time_max_min']:g} 分钟",
-                           f"{terminal}: mean truck turn time {m:g} min, over {p['turn_time_max_min']:g} min",
-                           None, None if loc is None else loc.x, None if loc is None else loc.y,
-                           _gate_zone(ctx.port, gates[0].id) if gates else None,
-                           {"terminal": terminal, "visits": len(turns)}))
+        out.append(
+            Finding(
+                terminal,
+                rule.priority,
+                m,
+                "min",
+                f"{terminal} 码头集卡平均周转 {m:g} 分钟，超过 {p['turn_time_max_min']:g} 分钟",
+                f"{terminal}: mean truck turn time {m:g} min, over {p['turn_time_max_min']:g} min",
+                None,
+                None if loc is None else loc.x,
+                None if loc is None else loc.y,
+                _gate_zone(ctx.port, gates[0].id) if gates else None,
+                {"terminal": terminal, "visits": len(turns)},
+            )
+        )
     return out
 
 
@@ -696,12 +840,21 @@ def check_customs_clearance(rule: RuleSpec, ctx: Context, open_: set[str]) -> li
         v = eng.vessels.get(call.mmsi) if call else None
         h = _step(age_h, 0.5)
         ch = d.channel or "—"
-        out.append(Finding(did, rule.priority, h, "h",
-                           f"报关单 {did}（{ch}通道）已 {h:.1f} 小时未放行，目标 {target:g} 小时",
-                           f"Declaration {did} ({ch} channel) not released after {h:.1f} h, target {target:g} h",
-                           None if call is None else call.mmsi, None if v is None else v.lon,
-                           None if v is None else v.lat, None if v is None else v.zone_id,
-                           {"declaration_id": did, "channel": d.channel, "call_id": d.call_id}))
+        out.append(
+            Finding(
+                did,
+                rule.priority,
+                h,
+                "h",
+                f"报关单 {did}（{ch}通道）已 {h:.1f} 小时未放行，目标 {target:g} 小时",
+                f"Declaration {did} ({ch} channel) not released after {h:.1f} h, target {target:g} h",
+                None if call is None else call.mmsi,
+                None if v is None else v.lon,
+                None if v is None else v.lat,
+                None if v is None else v.zone_id,
+                {"declaration_id": did, "channel": d.channel, "call_id": d.call_id},
+            )
+        )
     return out
 
 
@@ -722,10 +875,17 @@ def check_feed_stale(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Find
         last = ctx.engine.feeds[feed].last_us
         age = None if last is None else _step((ctx.now_us - last) / (60 * US), 5.0)
         zh = FEED_NAMES_ZH.get(feed, feed)
-        out.append(Finding(feed, rule.priority, age, "min",
-                           f"{zh} 数据源中断" + ("" if age is None else f" {age:g} 分钟"),
-                           f"{feed} feed stale" + (" (never received)" if age is None else f" for {age:g} min"),
-                           extra={"feed": feed}))
+        out.append(
+            Finding(
+                feed,
+                rule.priority,
+                age,
+                "min",
+                f"{zh} 数据源中断" + ("" if age is None else f" {age:g} 分钟"),
+                f"{feed} feed stale" + (" (never received)" if age is None else f" for {age:g} min"),
+                extra={"feed": feed},
+            )
+        )
     return out
 
 

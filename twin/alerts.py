@@ -138,13 +138,27 @@ class _Alert:
         """The alert as the bus carries it (contracts §6 plus the optional keys)."""
         f = self.finding
         return {
-            "id": self.id, "rule": self.rule, "priority": self.priority, "state": self.state,
-            "subject": self.subject, "text_zh": f.text_zh, "text_en": f.text_en,
-            "mmsi": f.mmsi, "lon": _r(f.lon, 5), "lat": _r(f.lat, 5), "zone_id": f.zone_id,
-            "value": f.value, "unit": f.unit, "escalated": self.escalated,
-            "raised_utc": iso(self.raised_us), "updated_utc": iso(self.updated_us),
-            "acknowledged_by": self.ack_by, "acknowledged_utc": iso(self.ack_us), "note": self.ack_note,
-            "cleared_utc": iso(self.cleared_us), **f.extra,
+            "id": self.id,
+            "rule": self.rule,
+            "priority": self.priority,
+            "state": self.state,
+            "subject": self.subject,
+            "text_zh": f.text_zh,
+            "text_en": f.text_en,
+            "mmsi": f.mmsi,
+            "lon": _r(f.lon, 5),
+            "lat": _r(f.lat, 5),
+            "zone_id": f.zone_id,
+            "value": f.value,
+            "unit": f.unit,
+            "escalated": self.escalated,
+            "raised_utc": iso(self.raised_us),
+            "updated_utc": iso(self.updated_us),
+            "acknowledged_by": self.ack_by,
+            "acknowledged_utc": iso(self.ack_us),
+            "note": self.ack_note,
+            "cleared_utc": iso(self.cleared_us),
+            **f.extra,
         }
 
 
@@ -171,8 +185,14 @@ class AlertEngine:
     RulesFileError when a rule names an area the port does not have.
     """
 
-    def __init__(self, port: Port, rules: RuleSet | None = None, *,
-                 depth_below_cd: xr.DataArray | None = None, tide: Any = None) -> None:
+    def __init__(
+        self,
+        port: Port,
+        rules: RuleSet | None = None,
+        *,
+        depth_below_cd: xr.DataArray | None = None,
+        tide: Any = None,
+    ) -> None:
         self.port = port
         self.rules = rules if rules is not None else load_rules()
         self.history: list[AlertTransition] = []
@@ -198,8 +218,9 @@ class AlertEngine:
             feat = next((s for s in self.port.channel.segments if s.id == aid), None)
         geom = getattr(feat, "area", None) or getattr(feat, "pocket", None)
         if geom is None:
-            raise rule.error("areas", f"no anchorage, zone, channel segment or berth {aid!r} in port "
-                                      f"{self.port.id}")
+            raise rule.error(
+                "areas", f"no anchorage, zone, channel segment or berth {aid!r} in port {self.port.id}"
+            )
         shapely.prepare(geom)
         return geom
 
@@ -216,7 +237,9 @@ class AlertEngine:
             if a.get("state") != "cleared" and a.get("rule") in known:
                 self._adopt(aid, a)
         if engine.now_us is not None:
-            self._gate_queue = {g["id"]: int(g["queue"]) for g in engine.snapshot(dt_of(engine.now_us))["gates"]}
+            self._gate_queue = {
+                g["id"]: int(g["queue"]) for g in engine.snapshot(dt_of(engine.now_us))["gates"]
+            }
         engine.add_observer(self)
         if any(r.enabled and r.kind == "truck_turn_time" for r in self.rules.rules):
             original: Callable[[dict[str, pl.DataFrame], datetime], Delta] = engine.apply
@@ -229,19 +252,39 @@ class AlertEngine:
         return self
 
     def _adopt(self, aid: str, a: dict[str, Any]) -> None:
-        f = Finding(str(a.get("subject")), str(a.get("priority")), a.get("value"), str(a.get("unit") or ""),
-                    str(a.get("text_zh") or ""), str(a.get("text_en") or ""), a.get("mmsi"), a.get("lon"),
-                    a.get("lat"), a.get("zone_id"))
+        f = Finding(
+            str(a.get("subject")),
+            str(a.get("priority")),
+            a.get("value"),
+            str(a.get("unit") or ""),
+            str(a.get("text_zh") or ""),
+            str(a.get("text_en") or ""),
+            a.get("mmsi"),
+            a.get("lon"),
+            a.get("lat"),
+            a.get("zone_id"),
+        )
 
         def us(key: str) -> int | None:
             return None if a.get(key) is None else us_of(datetime.fromisoformat(str(a[key])))
 
         raised = us("raised_utc") or 0
-        self._alerts[aid] = _Alert(aid, str(a["rule"]), str(a.get("subject")), str(a["priority"]),
-                                   str(a["state"]), raised, us("updated_utc") or raised, raised, f,
-                                   bool(a.get("escalated")), a.get("acknowledged_by"), a.get("note"),
-                                   us("acknowledged_utc"),
-                                   str(a["priority"]) if a.get("state") == "acknowledged" else None)
+        self._alerts[aid] = _Alert(
+            aid,
+            str(a["rule"]),
+            str(a.get("subject")),
+            str(a["priority"]),
+            str(a["state"]),
+            raised,
+            us("updated_utc") or raised,
+            raised,
+            f,
+            bool(a.get("escalated")),
+            a.get("acknowledged_by"),
+            a.get("note"),
+            us("acknowledged_utc"),
+            str(a["priority"]) if a.get("state") == "acknowledged" else None,
+        )
         self._pushed[aid] = dict(a)
 
     def observe_frames(self, frames: dict[str, pl.DataFrame]) -> None:
@@ -250,8 +293,9 @@ class AlertEngine:
         if df is None or df.is_empty() or "visit_id" not in df.columns or "direction" not in df.columns:
             return
         terminal = {g.id: g.terminal for g in self.port.gates.values()}
-        rows = df.sort("ts_utc").select(pl.col("ts_utc").dt.epoch("us"), "gate_id", "visit_id",
-                                        pl.col("direction").cast(pl.String))
+        rows = df.sort("ts_utc").select(
+            pl.col("ts_utc").dt.epoch("us"), "gate_id", "visit_id", pl.col("direction").cast(pl.String)
+        )
         for ts, gate, visit, direction in rows.iter_rows():
             if ts is None or visit is None:
                 continue
@@ -292,8 +336,16 @@ class AlertEngine:
         if delta is not None:
             for g in delta.gates:
                 self._gate_queue[str(g["id"])] = int(g["queue"])
-        ctx = Context(engine, now, self._memory, self._gate_queue, self._turns, self._tide_at,
-                      self._depth_grid, self._areas)
+        ctx = Context(
+            engine,
+            now,
+            self._memory,
+            self._gate_queue,
+            self._turns,
+            self._tide_at,
+            self._depth_grid,
+            self._areas,
+        )
         for rule in self.rules.rules:
             if not rule.enabled:
                 continue
@@ -310,11 +362,31 @@ class AlertEngine:
                 self._escalate(rule, now)
         self._push(engine)
 
-    def _record(self, a: _Alert, event: str, ts_us: int, by: str | None = None, note: str | None = None) -> None:
+    def _record(
+        self, a: _Alert, event: str, ts_us: int, by: str | None = None, note: str | None = None
+    ) -> None:
         f = a.finding
-        self.history.append(AlertTransition(ts_us, a.id, a.rule, a.subject, event, a.state, a.priority, f.value,
-                                            f.unit, f.mmsi, f.lon, f.lat, f.zone_id, by, note, f.text_zh,
-                                            f.text_en))
+        self.history.append(
+            AlertTransition(
+                ts_us,
+                a.id,
+                a.rule,
+                a.subject,
+                event,
+                a.state,
+                a.priority,
+                f.value,
+                f.unit,
+                f.mmsi,
+                f.lon,
+                f.lat,
+                f.zone_id,
+                by,
+                note,
+                f.text_zh,
+                f.text_en,
+            )
+        )
 
     def _upsert(self, rule: RuleSpec, aid: str, f: Finding, now: int) -> None:
         a = self._alerts.get(aid)
@@ -324,14 +396,21 @@ class AlertEngine:
             return
         priority = _higher(f.priority, "alarm") if a.escalated else f.priority
         note = None
-        if a.state == "acknowledged" and a.ack_priority is not None \
-                and PRIORITY_RANK[priority] > PRIORITY_RANK[a.ack_priority]:
+        if (
+            a.state == "acknowledged"
+            and a.ack_priority is not None
+            and PRIORITY_RANK[priority] > PRIORITY_RANK[a.ack_priority]
+        ):
             a.state, a.unacked_since_us = "raised", now  # worse than what the operator acknowledged
             note = f"priority rose above the acknowledged {a.ack_priority}"
         old = a.finding
         moved = old.zone_id != f.zone_id or _moved_km(old, f) > MOVE_UPDATE_KM
-        if note or priority != a.priority or (old.value, old.text_en, old.extra) != (f.value, f.text_en, f.extra) \
-                or moved:
+        if (
+            note
+            or priority != a.priority
+            or (old.value, old.text_en, old.extra) != (f.value, f.text_en, f.extra)
+            or moved
+        ):
             a.priority, a.finding, a.updated_us = priority, f, now
             self._record(a, "update", now, note=note)
 
@@ -343,10 +422,17 @@ class AlertEngine:
     def _escalate(self, rule: RuleSpec, now: int) -> None:
         assert rule.escalate_after_s is not None
         for a in self._alerts.values():
-            if a.rule == rule.id and a.state == "raised" and a.priority == "warning" and not a.escalated \
-                    and now - a.unacked_since_us >= rule.escalate_after_s * US:
+            if (
+                a.rule == rule.id
+                and a.state == "raised"
+                and a.priority == "warning"
+                and not a.escalated
+                and now - a.unacked_since_us >= rule.escalate_after_s * US
+            ):
                 a.priority, a.escalated, a.updated_us = "alarm", True, now
-                self._record(a, "escalate", now, note=f"unacknowledged for {rule.escalate_after_s / 60:g} min")
+                self._record(
+                    a, "escalate", now, note=f"unacknowledged for {rule.escalate_after_s / 60:g} min"
+                )
 
     def _push(self, engine: Engine) -> None:
         for aid, a in self._alerts.items():
@@ -396,6 +482,11 @@ class AlertEngine:
         rows = [asdict(t) for t in self.history]
         for r in rows:
             r["ts_utc"] = r.pop("ts_us")
-        frame = pl.DataFrame(rows, schema_overrides={k: v for k, v in HISTORY_SCHEMA.items() if k != "ts_utc"},
-                             infer_schema_length=None)
-        return frame.with_columns(pl.col("ts_utc").cast(pl.Datetime("us", "UTC"))).select(list(HISTORY_SCHEMA))
+        frame = pl.DataFrame(
+            rows,
+            schema_overrides={k: v for k, v in HISTORY_SCHEMA.items() if k != "ts_utc"},
+            infer_schema_length=None,
+        )
+        return frame.with_columns(pl.col("ts_utc").cast(pl.Datetime("us", "UTC"))).select(
+            list(HISTORY_SCHEMA)
+        )

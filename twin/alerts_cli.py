@@ -38,14 +38,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", help="alert rules TOML (default: the bundled Zhanjiang rules)")
     parser.add_argument("--geodata", help="geodata directory (default: the bundled Zhanjiang set)")
     parser.add_argument("--step-s", type=float, default=60.0, help="replay window, seconds (default 60)")
-    parser.add_argument("--from", dest="start", type=_utc, help="replay from this time (ISO 8601, UTC if no zone)")
+    parser.add_argument(
+        "--from", dest="start", type=_utc, help="replay from this time (ISO 8601, UTC if no zone)"
+    )
     parser.add_argument("--to", dest="end", type=_utc, help="replay up to this time (exclusive)")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
-def replay(history: str | Path, *, rules_path: str | None = None, geodata_dir: str | None = None,
-           step_s: float = 60.0, start: datetime | None = None, end: datetime | None = None
-           ) -> dict[str, Any]:
+def replay(
+    history: str | Path,
+    *,
+    rules_path: str | None = None,
+    geodata_dir: str | None = None,
+    step_s: float = 60.0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> dict[str, Any]:
     """Replay a history store through a fresh Engine + AlertEngine.
 
     Returns {"history": [transition dicts], "alerts": [final public alerts, cleared too],
@@ -64,8 +72,10 @@ def replay(history: str | Path, *, rules_path: str | None = None, geodata_dir: s
     eng = Engine(port)
     alerts = AlertEngine(port, rules).attach(eng)
     lazy = {k: read_history(history, k, start, end) for k in KINDS}
-    spans = [f.select(pl.col("ts_utc").min().alias("a"), pl.col("ts_utc").max().alias("b")).collect()
-             for f in lazy.values()]
+    spans = [
+        f.select(pl.col("ts_utc").min().alias("a"), pl.col("ts_utc").max().alias("b")).collect()
+        for f in lazy.values()
+    ]
     firsts = [s["a"][0] for s in spans if s["a"][0] is not None]
     lasts = [s["b"][0] for s in spans if s["b"][0] is not None]
     windows = 0
@@ -74,18 +84,26 @@ def replay(history: str | Path, *, rules_path: str | None = None, geodata_dir: s
         day: date = min(firsts).date()
         while day <= max(lasts).date():
             d0 = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            frames = {k: f.filter(pl.col("ts_utc") >= d0, pl.col("ts_utc") < d0 + timedelta(days=1)).collect()
-                      for k, f in lazy.items()}
-            keyed = {k: f.with_columns((pl.col("ts_utc").dt.epoch("us") // step_us).alias("__w"))
-                     for k, f in frames.items() if f.height}
+            frames = {
+                k: f.filter(pl.col("ts_utc") >= d0, pl.col("ts_utc") < d0 + timedelta(days=1)).collect()
+                for k, f in lazy.items()
+            }
+            keyed = {
+                k: f.with_columns((pl.col("ts_utc").dt.epoch("us") // step_us).alias("__w"))
+                for k, f in frames.items()
+                if f.height
+            }
             for w in sorted({w for f in keyed.values() for w in f["__w"].unique().to_list()}):
                 batch = {k: f.filter(pl.col("__w") == w).drop("__w") for k, f in keyed.items()}
                 now = datetime.fromtimestamp(0, UTC) + timedelta(microseconds=(w + 1) * step_us)
                 eng.apply({k: f for k, f in batch.items() if f.height}, now)
                 windows += 1
             day += timedelta(days=1)
-    return {"history": alerts.history_records(), "alerts": alerts.alerts(include_cleared=True),
-            "windows": windows}
+    return {
+        "history": alerts.history_records(),
+        "alerts": alerts.alerts(include_cleared=True),
+        "windows": windows,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,8 +114,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"twin alerts: no history store at {args.history}", file=sys.stderr)
         return 2
     try:
-        out = replay(args.history, rules_path=args.rules, geodata_dir=args.geodata, step_s=args.step_s,
-                     start=args.start, end=args.end)
+        out = replay(
+            args.history,
+            rules_path=args.rules,
+            geodata_dir=args.geodata,
+            step_s=args.step_s,
+            start=args.start,
+            end=args.end,
+        )
     except (RulesFileError, ValueError, FileNotFoundError) as exc:
         print(f"twin alerts: {exc}", file=sys.stderr)
         return 2

@@ -44,18 +44,42 @@ def frame(kind: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame([{c: r.get(c) for c in cols} for r in rows], schema=cols)
 
 
-def pos(t: datetime, mmsi: int, lon: float, lat: float, sog: float = 0.0, cog: float = 0.0,
-        nav: int = 0) -> dict[str, Any]:
+def pos(
+    t: datetime, mmsi: int, lon: float, lat: float, sog: float = 0.0, cog: float = 0.0, nav: int = 0
+) -> dict[str, Any]:
     """One ais_position row."""
-    return {"ts_utc": t, "mmsi": mmsi, "lon": lon, "lat": lat, "sog_kn": sog, "cog_deg": cog,
-            "heading_deg": cog, "nav_status": nav, "source": "test"}
+    return {
+        "ts_utc": t,
+        "mmsi": mmsi,
+        "lon": lon,
+        "lat": lat,
+        "sog_kn": sog,
+        "cog_deg": cog,
+        "heading_deg": cog,
+        "nav_status": nav,
+        "source": "test",
+    }
 
 
-def static(t: datetime, mmsi: int, ship_type: int, length_m: float, beam_m: float | None,
-           draught_m: float | None, name: str = "TEST SHIP") -> dict[str, Any]:
+def static(
+    t: datetime,
+    mmsi: int,
+    ship_type: int,
+    length_m: float,
+    beam_m: float | None,
+    draught_m: float | None,
+    name: str = "TEST SHIP",
+) -> dict[str, Any]:
     """One ais_static row."""
-    return {"ts_utc": t, "mmsi": mmsi, "name": name, "ship_type": ship_type, "length_m": length_m,
-            "beam_m": beam_m, "draught_m": draught_m}
+    return {
+        "ts_utc": t,
+        "mmsi": mmsi,
+        "name": name,
+        "ship_type": ship_type,
+        "length_m": length_m,
+        "beam_m": beam_m,
+        "draught_m": draught_m,
+    }
 
 
 class Rig:
@@ -83,6 +107,7 @@ class Rig:
 @pytest.fixture
 def rig(port: Port, depth: xr.DataArray, tide: TideModel) -> Iterator[Any]:
     """rig(rules_text=None) → a Rig with the default rules or with the rules of `rules_text`."""
+
     def make(rules_text: str | None = None) -> Rig:
         rules = load_rules() if rules_text is None else parse_rules(rules_text, "test.toml")
         return Rig(port, rules, depth, tide)

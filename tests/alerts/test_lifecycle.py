@@ -38,7 +38,9 @@ class Ship:
     def at(self, t: datetime, sog: float) -> dict:
         self.km += sog * (t - self.t).total_seconds() / 3600 * 1.852
         self.t = t
-        return self.rig.step(t, ais_position=[pos(t, MMSI, *self.port.channel.position_at(self.km), sog, 70.0)])
+        return self.rig.step(
+            t, ais_position=[pos(t, MMSI, *self.port.channel.position_at(self.km), sog, 70.0)]
+        )
 
 
 def test_raise_once_update_on_a_new_value_and_clear_with_hysteresis(rig, port: Port) -> None:
@@ -46,7 +48,9 @@ def test_raise_once_update_on_a_new_value_and_clear_with_hysteresis(rig, port: P
     ship = Ship(r, port)
     sec = timedelta(seconds=10)  # a report every 10 s: 67 m at 13 kn, the alert's place stays put
     msg = ship.at(T0 + sec, 13.0)  # 13 > 12: raised, in this step's delta
-    assert [(a["id"], a["state"], a["priority"], a["value"]) for a in msg["alerts"]] == [(AID, "raised", "warning", 13.0)]
+    assert [(a["id"], a["state"], a["priority"], a["value"]) for a in msg["alerts"]] == [
+        (AID, "raised", "warning", 13.0)
+    ]
     for k in range(2, 5):  # the same situation: no new alert, nothing in the deltas
         msg = ship.at(T0 + k * sec, 13.1)  # 13.1 kn still rounds to 13.0 (half-knot steps)
         assert msg["alerts"] == []
@@ -77,7 +81,14 @@ def test_an_unacknowledged_warning_escalates_to_an_alarm_after_the_set_time(rig,
     r = rig(RULES)
     ship = Ship(r, port)
     ship.at(T0 + minutes(1), 13.0)  # raised at 00:01
-    ship.at(T0 + minutes(10, ) + timedelta(seconds=59), 13.0)  # 9 min 59 s: still a warning
+    ship.at(
+        T0
+        + minutes(
+            10,
+        )
+        + timedelta(seconds=59),
+        13.0,
+    )  # 9 min 59 s: still a warning
     assert r.open("speed")[0]["priority"] == "warning"
     msg = ship.at(T0 + minutes(11), 13.0)  # 10 min unacknowledged → alarm
     [a] = msg["alerts"]
@@ -94,13 +105,21 @@ def test_acknowledge_records_who_why_and_when_and_stops_the_escalation(rig, port
     ack_t = T0 + minutes(3)
     pub = r.alerts.acknowledge(AID, by="VTS duty officer", note="called on VHF 09", now=ack_t)
     assert (pub["state"], pub["acknowledged_by"], pub["note"], pub["acknowledged_utc"]) == (
-        "acknowledged", "VTS duty officer", "called on VHF 09", "2026-11-28T00:03:00Z")
+        "acknowledged",
+        "VTS duty officer",
+        "called on VHF 09",
+        "2026-11-28T00:03:00Z",
+    )
     msg = ship.at(T0 + minutes(4), 13.0)  # the acknowledgement reaches the next delta
     assert [(a["id"], a["state"]) for a in msg["alerts"]] == [(AID, "acknowledged")]
     ship.at(T0 + minutes(20), 13.0)  # acknowledged: no escalation
     assert r.open("speed")[0]["priority"] == "warning"
     [ack] = [t for t in r.alerts.history if t.event == "acknowledge"]
-    assert (ack.by, ack.note, ack.ts_us) == ("VTS duty officer", "called on VHF 09", int(ack_t.timestamp() * 1e6))
+    assert (ack.by, ack.note, ack.ts_us) == (
+        "VTS duty officer",
+        "called on VHF 09",
+        int(ack_t.timestamp() * 1e6),
+    )
     with pytest.raises(KeyError):
         r.alerts.acknowledge("speed:1", by="x", note="", now=ack_t)
     with pytest.raises(ValueError, match="who"):
@@ -118,8 +137,11 @@ def test_an_acknowledged_alert_that_gets_worse_needs_a_new_acknowledgement(rig, 
     aid = "ukc_channel:412000101"
     for k, draught in enumerate((22.0, 22.0, 25.0)):  # net 2.65 m (< 3.3 required), then −0.35 m
         t = T0 + timedelta(seconds=10 * k)
-        r.step(t, ais_static=[static(t, 412000101, 80, 330.0, 60.0, draught)],
-               ais_position=[pos(t, 412000101, lon, lat, 10.0, 280.0)])
+        r.step(
+            t,
+            ais_static=[static(t, 412000101, 80, 330.0, 60.0, draught)],
+            ais_position=[pos(t, 412000101, lon, lat, 10.0, 280.0)],
+        )
         if k == 0:
             r.alerts.acknowledge(aid, by="pilot station", note="tide rising", now=t)
             assert r.open("ukc_channel")[0]["state"] == "acknowledged"
@@ -131,12 +153,15 @@ def test_an_acknowledged_alert_that_gets_worse_needs_a_new_acknowledgement(rig, 
 
 
 def test_a_rule_with_escalate_false_never_escalates(rig, port: Port) -> None:
-    rules = RULES + """
+    rules = (
+        RULES
+        + """
 [rules.dark]
 kind = "dark"
 priority = "warning"
 escalate = false
 """
+    )
     r = rig(rules)
     ship = Ship(r, port)
     ship.at(T0 + minutes(1), 10.0)
@@ -153,8 +178,11 @@ def test_the_history_exports_as_a_polars_frame(rig, port: Port) -> None:
     ship.at(T0 + minutes(3), 11.0)
     h = r.alerts.history_frame()
     assert h.schema == pl.Schema(HISTORY_SCHEMA)
-    assert h.select("event", "state", "by").rows() == [("raise", "raised", None), ("acknowledge", "acknowledged", "op"),
-                                                       ("clear", "cleared", None)]
+    assert h.select("event", "state", "by").rows() == [
+        ("raise", "raised", None),
+        ("acknowledge", "acknowledged", "op"),
+        ("clear", "cleared", None),
+    ]
     assert h["ts_utc"].to_list() == [T0 + minutes(1), T0 + minutes(2), T0 + minutes(3)]
     assert h["mmsi"].to_list() == [MMSI] * 3
     assert r.alerts.history_records()[0]["ts_utc"] == "2026-11-28T00:01:00Z"
@@ -172,6 +200,12 @@ def test_a_restored_engine_keeps_its_open_alerts(rig, port: Port, depth, tide) -
     alerts = AlertEngine(port, parse_rules(RULES), depth_below_cd=depth, tide=tide).attach(eng)
     assert [a["id"] for a in alerts.alerts()] == [AID]
     lon, lat = port.channel.position_at(ship.km + 0.4)
-    eng.apply({"ais_position": __import__("tests.alerts.conftest", fromlist=["frame"]).frame(
-        "ais_position", [pos(T0 + minutes(2), MMSI, lon, lat, 11.0, 70.0)])}, T0 + minutes(2))
+    eng.apply(
+        {
+            "ais_position": __import__("tests.alerts.conftest", fromlist=["frame"]).frame(
+                "ais_position", [pos(T0 + minutes(2), MMSI, lon, lat, 11.0, 70.0)]
+            )
+        },
+        T0 + minutes(2),
+    )
     assert alerts.alerts() == [] and eng.alerts[AID]["state"] == "cleared"

@@ -14,33 +14,52 @@ from twin.port import Port
 S = timedelta(seconds=1)
 
 
-def test_ukc_below_the_port_rule_in_the_channel_raises_an_alarm_then_an_emergency_alarm(rig, port: Port) -> None:
+def test_ukc_below_the_port_rule_in_the_channel_raises_an_alarm_then_an_emergency_alarm(
+    rig, port: Port
+) -> None:
     r = rig()
     lon, lat = port.channel.position_at(10.0)  # CH-OUT-1 (outer: 15 % of draught), grid depth 23.60 m
     # tanker (type 80, Cb 0.83 by class) at 10 kn: squat barrass-confined = 0.83 * 10² / 50 = 1.66 m;
     # tide at T0 2.71 m → water depth 26.31 m.
     # draught 20 m: net = 26.31 − 20 − 1.66 = 4.65 m ≥ required max(0.5, 3.0) → nothing
-    r.step(T0, ais_static=[static(T0, 412000001, 80, 330.0, 60.0, 20.0)],
-           ais_position=[pos(T0, 412000001, lon, lat, sog=10.0, cog=280.0)])
+    r.step(
+        T0,
+        ais_static=[static(T0, 412000001, 80, 330.0, 60.0, 20.0)],
+        ais_position=[pos(T0, 412000001, lon, lat, sog=10.0, cog=280.0)],
+    )
     assert r.open("ukc_channel") == []
     # draught 22 m: net = 26.31 − 22 − 1.66 = 2.65 m < required 3.3 m → alarm, value 2.7 (0.1 m steps)
     t1 = T0 + 10 * S
-    r.step(t1, ais_static=[static(t1, 412000001, 80, 330.0, 60.0, 22.0)],
-           ais_position=[pos(t1, 412000001, lon, lat, sog=10.0, cog=280.0)])
+    r.step(
+        t1,
+        ais_static=[static(t1, 412000001, 80, 330.0, 60.0, 22.0)],
+        ais_position=[pos(t1, 412000001, lon, lat, sog=10.0, cog=280.0)],
+    )
     [a] = r.open("ukc_channel")
-    assert (a["id"], a["priority"], a["state"], a["mmsi"]) == ("ukc_channel:412000001", "alarm", "raised", 412000001)
+    assert (a["id"], a["priority"], a["state"], a["mmsi"]) == (
+        "ukc_channel:412000001",
+        "alarm",
+        "raised",
+        412000001,
+    )
     assert a["value"] == pytest.approx(2.7, abs=0.05) and a["required_ukc_m"] == pytest.approx(3.3)
     assert a["lon"] == pytest.approx(lon, abs=1e-4) and a["zone_id"] == "Z-CH-OUTER"
     # draught 25 m: net = 26.31 − 25 − 1.66 = −0.35 m < 0 → the keel would touch: emergency alarm (update)
     t2 = T0 + 20 * S
-    r.step(t2, ais_static=[static(t2, 412000001, 80, 330.0, 60.0, 25.0)],
-           ais_position=[pos(t2, 412000001, lon, lat, sog=10.0, cog=280.0)])
+    r.step(
+        t2,
+        ais_static=[static(t2, 412000001, 80, 330.0, 60.0, 25.0)],
+        ais_position=[pos(t2, 412000001, lon, lat, sog=10.0, cog=280.0)],
+    )
     [a] = r.open("ukc_channel")
     assert a["priority"] == "emergency_alarm" and a["value"] == pytest.approx(-0.3, abs=0.05)
     # back to 20 m: net 4.65 ≥ 3.0 + 0.2 clear margin → cleared
     t3 = T0 + 30 * S
-    r.step(t3, ais_static=[static(t3, 412000001, 80, 330.0, 60.0, 20.0)],
-           ais_position=[pos(t3, 412000001, lon, lat, sog=10.0, cog=280.0)])
+    r.step(
+        t3,
+        ais_static=[static(t3, 412000001, 80, 330.0, 60.0, 20.0)],
+        ais_position=[pos(t3, 412000001, lon, lat, sog=10.0, cog=280.0)],
+    )
     assert r.open("ukc_channel") == []
     assert r.events("ukc_channel:412000001") == ["raise", "update", "clear"]
 
@@ -51,10 +70,17 @@ def test_ukc_estimates_cb_by_class_and_skips_ships_without_a_draught(rig, port: 
     # cargo (type 70, Cb 0.82), no beam (estimated 330 / 6.2), draught 22 m at 10 kn:
     # squat 0.82·100/50 = 1.64 m, net = 26.31 − 22 − 1.64 = 2.67 m < 3.3 → alarm;
     # the second ship has no draught: no claim either way
-    r.step(T0, ais_static=[static(T0, 412000002, 70, 330.0, None, 22.0),
-                           static(T0, 412000003, 70, 330.0, None, None)],
-           ais_position=[pos(T0, 412000002, lon, lat, sog=10.0, cog=280.0),
-                         pos(T0, 412000003, lon, lat + 0.002, sog=10.0, cog=280.0)])
+    r.step(
+        T0,
+        ais_static=[
+            static(T0, 412000002, 70, 330.0, None, 22.0),
+            static(T0, 412000003, 70, 330.0, None, None),
+        ],
+        ais_position=[
+            pos(T0, 412000002, lon, lat, sog=10.0, cog=280.0),
+            pos(T0, 412000003, lon, lat + 0.002, sog=10.0, cog=280.0),
+        ],
+    )
     assert [a["subject"] for a in r.open("ukc_channel")] == ["412000002"]
     assert r.open("ukc_channel")[0]["value"] == pytest.approx(2.7, abs=0.05)
 
@@ -65,8 +91,11 @@ def test_a_non_tanker_in_the_dangerous_goods_anchorage_is_flagged_after_the_dwel
     ships = [static(T0, 412000010, 70, 180.0, 30.0, 9.0), static(T0, 412000011, 80, 180.0, 30.0, 9.0)]
     for k in range(5):  # reports every 60 s from T0 to T0+4 min; min_dwell_s = 120
         t = T0 + minutes(k)
-        msg = r.step(t, ais_static=ships if k == 0 else [],
-                     ais_position=[pos(t, 412000010, p.x, p.y, 0.2), pos(t, 412000011, p.x + 0.002, p.y, 0.2)])
+        msg = r.step(
+            t,
+            ais_static=ships if k == 0 else [],
+            ais_position=[pos(t, 412000010, p.x, p.y, 0.2), pos(t, 412000011, p.x + 0.002, p.y, 0.2)],
+        )
         ids = [a["id"] for a in r.open("dg_anchorage_non_tanker")]
         # first inside at T0: raised at T0+2 min (≥ 120 s), never for the tanker (type 80)
         assert ids == ([] if k < 2 else ["dg_anchorage_non_tanker:412000010"])
@@ -148,30 +177,48 @@ def test_two_large_ships_on_conflicting_courses_in_the_one_way_stretch(rig, port
     r = rig()
     # lengths 340 m → DWT ≈ 333,000 t (between 330 m/300 kt and 360 m/400 kt) ≥ one_way_min_dwt 300,000;
     # the third ship (200 m → ≈ 67,000 t) does not need the one-way rule
-    r.step(T0, ais_static=[static(T0, 412000041, 80, 340.0, 60.0, 18.0),
-                           static(T0, 412000042, 70, 340.0, 60.0, 18.0),
-                           static(T0, 412000043, 70, 200.0, 32.0, 10.0)])
-    a_km, b_km, c_km = 8.0, 20.0, 25.0  # A inbound from K8, B and C outbound from K20 / K25 (outer stretch K0–K40.29)
+    r.step(
+        T0,
+        ais_static=[
+            static(T0, 412000041, 80, 340.0, 60.0, 18.0),
+            static(T0, 412000042, 70, 340.0, 60.0, 18.0),
+            static(T0, 412000043, 70, 200.0, 32.0, 10.0),
+        ],
+    )
+    a_km, b_km, c_km = (
+        8.0,
+        20.0,
+        25.0,
+    )  # A inbound from K8, B and C outbound from K20 / K25 (outer stretch K0–K40.29)
     for k in range(6):
         t = T0 + 30 * k * S
         a_km += 0.15
         b_km -= 0.15
         c_km -= 0.15
-        rows = [pos(t, m, *port.channel.position_at(km), 9.0, cog)
-                for m, km, cog in ((412000041, a_km, 280.0), (412000042, b_km, 100.0), (412000043, c_km, 100.0))]
+        rows = [
+            pos(t, m, *port.channel.position_at(km), 9.0, cog)
+            for m, km, cog in ((412000041, a_km, 280.0), (412000042, b_km, 100.0), (412000043, c_km, 100.0))
+        ]
         r.step(t, ais_position=rows)
     # directions known after > 100 m of chainage change: A inbound at K8.9, B outbound at K19.1 → conflict
     [al] = r.open("one_way_conflict")
     assert al["id"] == "one_way_conflict:412000041-412000042" and al["priority"] == "alarm"
-    assert al["mmsis"] == [412000041, 412000042] and al["value"] == 10.0  # 19.1 − 8.9 = 10.2 km → 10.0 (0.5 km steps)
+    assert (
+        al["mmsis"] == [412000041, 412000042] and al["value"] == 10.0
+    )  # 19.1 − 8.9 = 10.2 km → 10.0 (0.5 km steps)
     # they sail on towards each other: open until A is more than 0.5 km past B, then cleared
     k = 6
     while a_km <= b_km + 0.5:
         assert r.open("one_way_conflict")
         t = T0 + 30 * k * S
         a_km, b_km, k = a_km + 0.15, b_km - 0.15, k + 1
-        r.step(t, ais_position=[pos(t, 412000041, *port.channel.position_at(a_km), 9.0, 280.0),
-                                pos(t, 412000042, *port.channel.position_at(b_km), 9.0, 100.0)])
+        r.step(
+            t,
+            ais_position=[
+                pos(t, 412000041, *port.channel.position_at(a_km), 9.0, 280.0),
+                pos(t, 412000042, *port.channel.position_at(b_km), 9.0, 100.0),
+            ],
+        )
     assert r.open("one_way_conflict") == []
     assert r.events("one_way_conflict:412000041-412000042")[-1] == "clear"
 
@@ -179,9 +226,14 @@ def test_two_large_ships_on_conflicting_courses_in_the_one_way_stretch(rig, port
 def test_a_ship_gone_dark_inside_port_limits(rig, port: Port) -> None:
     r = rig()
     lon, lat = port.channel.position_at(30.0)
-    r.step(T0, ais_static=[static(T0, 412000050, 70, 200.0, 32.0, 10.0),
-                           static(T0, 412000051, 52, 30.0, 10.0, 4.0)],  # a tug (type 52): ignored
-           ais_position=[pos(T0, 412000050, lon, lat, 10.0, 280.0), pos(T0, 412000051, lon, lat + 0.003, 10.0)])
+    r.step(
+        T0,
+        ais_static=[
+            static(T0, 412000050, 70, 200.0, 32.0, 10.0),
+            static(T0, 412000051, 52, 30.0, 10.0, 4.0),
+        ],  # a tug (type 52): ignored
+        ais_position=[pos(T0, 412000050, lon, lat, 10.0, 280.0), pos(T0, 412000051, lon, lat + 0.003, 10.0)],
+    )
     # under way at 10 kn: 10 s reporting interval; dark after max(300 s, 6 × 10 s) = 300 s of silence
     r.step(T0 + minutes(5))
     assert r.open("dark_in_port") == []
@@ -199,8 +251,18 @@ def test_gate_queue_over_its_limit(rig, port: Port) -> None:
     r = rig()
     # 60 trucks every 15 s from T0 at GATE-BM-IN, 400 s each; at T0+15 min the window (now − 900 s, now]
     # holds 59 of them (the one at T0 is on its open edge): queue = 59 / 900 s × 400 s = 26.2 → 26 > 20
-    rows = [{"ts_utc": T0 + 15 * k * S, "gate_id": "GATE-BM-IN", "lane": 1, "direction": "in",
-             "visit_id": f"V{k}", "outcome": "accepted", "processing_s": 400.0} for k in range(60)]
+    rows = [
+        {
+            "ts_utc": T0 + 15 * k * S,
+            "gate_id": "GATE-BM-IN",
+            "lane": 1,
+            "direction": "in",
+            "visit_id": f"V{k}",
+            "outcome": "accepted",
+            "processing_s": 400.0,
+        }
+        for k in range(60)
+    ]
     r.step(T0 + minutes(15), gate_event=rows)
     [a] = r.open("gate_queue")
     assert (a["subject"], a["value"], a["zone_id"]) == ("GATE-BM-IN", 26.0, "Z-GATE-BM-CT")
@@ -212,10 +274,26 @@ def test_gate_queue_over_its_limit(rig, port: Port) -> None:
 def test_truck_turn_time_of_a_terminal_over_its_limit(rig, port: Port) -> None:
     r = rig()
     # four visits in at T0, T0+1, T0+2, T0+3 min, out 100 min later each → mean turn 100 min > 90
-    ins = [{"ts_utc": T0 + minutes(k), "gate_id": "GATE-BM-IN", "direction": "in", "visit_id": f"V{k}",
-            "processing_s": 30.0} for k in range(4)]
-    outs = [{"ts_utc": T0 + minutes(100 + k), "gate_id": "GATE-BM-OUT", "direction": "out",
-             "visit_id": f"V{k}", "processing_s": 30.0} for k in range(4)]
+    ins = [
+        {
+            "ts_utc": T0 + minutes(k),
+            "gate_id": "GATE-BM-IN",
+            "direction": "in",
+            "visit_id": f"V{k}",
+            "processing_s": 30.0,
+        }
+        for k in range(4)
+    ]
+    outs = [
+        {
+            "ts_utc": T0 + minutes(100 + k),
+            "gate_id": "GATE-BM-OUT",
+            "direction": "out",
+            "visit_id": f"V{k}",
+            "processing_s": 30.0,
+        }
+        for k in range(4)
+    ]
     r.step(T0 + minutes(5), gate_event=ins)
     r.step(T0 + minutes(102), gate_event=outs[:3])  # three visits done: min_turns = 3 → raised
     [a] = r.open("truck_turn_time")
@@ -228,10 +306,17 @@ def test_truck_turn_time_of_a_terminal_over_its_limit(rig, port: Port) -> None:
 
 def test_customs_declaration_over_its_clearance_target(rig, port: Port) -> None:
     r = rig()
-    rows = [{"ts_utc": T0, "declaration_id": "D1", "mode": "sea", "stage": "arrival"},
-            {"ts_utc": T0 + minutes(10), "declaration_id": "D1", "mode": "sea", "stage": "risk_assessed",
-             "channel": "green"},
-            {"ts_utc": T0, "declaration_id": "D2", "mode": "sea", "stage": "lodged"}]
+    rows = [
+        {"ts_utc": T0, "declaration_id": "D1", "mode": "sea", "stage": "arrival"},
+        {
+            "ts_utc": T0 + minutes(10),
+            "declaration_id": "D1",
+            "mode": "sea",
+            "stage": "risk_assessed",
+            "channel": "green",
+        },
+        {"ts_utc": T0, "declaration_id": "D2", "mode": "sea", "stage": "lodged"},
+    ]
     r.step(T0 + minutes(10), customs_event=rows)
     # green target 6 h from arrival: open at 6 h 30 min (value 6.5 h); D2 has no channel yet → default 24 h
     r.step(T0 + minutes(359))
@@ -240,7 +325,9 @@ def test_customs_declaration_over_its_clearance_target(rig, port: Port) -> None:
     [a] = r.open("customs_clearance")
     assert (a["subject"], a["value"], a["channel"], a["priority"]) == ("D1", 6.5, "green", "caution")
     rel = T0 + minutes(400)
-    r.step(rel, customs_event=[{"ts_utc": rel, "declaration_id": "D1", "stage": "released", "channel": "green"}])
+    r.step(
+        rel, customs_event=[{"ts_utc": rel, "declaration_id": "D1", "stage": "released", "channel": "green"}]
+    )
     assert r.open("customs_clearance") == []
 
 

@@ -35,23 +35,47 @@ def test_defaults_fill_what_a_rule_leaves_out(tmp_path: Path) -> None:
     f = tmp_path / "r.toml"
     f.write_text(GOOD)
     rule = load_rules(f).by_id("speed")
-    assert rule.params == {"limit_kn": 12, "limit_kn_by_segment": {}, "clear_margin_kn": 0.5, "min_duration_s": 30.0}
+    assert rule.params == {
+        "limit_kn": 12,
+        "limit_kn_by_segment": {},
+        "clear_margin_kn": 0.5,
+        "min_duration_s": 30.0,
+    }
     assert rule.escalate_after_s == 300.0 and rule.enabled
 
 
-@pytest.mark.parametrize(("text", "line", "key", "words"), [
-    (GOOD + "limit_kn_max = 3\n", 8, "rules.speed.limit_kn_max", "unknown key"),
-    (GOOD.replace("limit_kn = 12", 'limit_kn = "fast"'), 7, "rules.speed.limit_kn", "must be a number"),
-    (GOOD.replace('priority = "warning"', 'priority = "urgent"'), 6, "rules.speed.priority", "unknown priority"),
-    (GOOD.replace('"channel_speed"', '"speeding"'), 5, "rules.speed.kind", "unknown kind"),
-    (GOOD.replace("limit_kn = 12", "limit_kn = -1"), 7, "rules.speed.limit_kn", "negative"),
-    (GOOD.replace("escalate_after_min = 5", "escalate_after = 5"), 2, "defaults.escalate_after", "unknown key"),
-    (GOOD + "[rules.stale]\nkind = \"feed_stale\"\npriority = \"warning\"\nfeeds = [\"ais\", \"radar\"]\n", 11,
-     "rules.stale.feeds", "unknown feeds"),
-    (GOOD + "[rules.nokind]\npriority = \"warning\"\n", 8, "rules.nokind", "missing 'kind'"),
-    (GOOD + "[alarms]\nx = 1\n", 8, "alarms", "unknown table"),
-])
-def test_a_bad_value_names_the_file_line_and_key(tmp_path: Path, text: str, line: int, key: str, words: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "key", "words"),
+    [
+        (GOOD + "limit_kn_max = 3\n", 8, "rules.speed.limit_kn_max", "unknown key"),
+        (GOOD.replace("limit_kn = 12", 'limit_kn = "fast"'), 7, "rules.speed.limit_kn", "must be a number"),
+        (
+            GOOD.replace('priority = "warning"', 'priority = "urgent"'),
+            6,
+            "rules.speed.priority",
+            "unknown priority",
+        ),
+        (GOOD.replace('"channel_speed"', '"speeding"'), 5, "rules.speed.kind", "unknown kind"),
+        (GOOD.replace("limit_kn = 12", "limit_kn = -1"), 7, "rules.speed.limit_kn", "negative"),
+        (
+            GOOD.replace("escalate_after_min = 5", "escalate_after = 5"),
+            2,
+            "defaults.escalate_after",
+            "unknown key",
+        ),
+        (
+            GOOD + '[rules.stale]\nkind = "feed_stale"\npriority = "warning"\nfeeds = ["ais", "radar"]\n',
+            11,
+            "rules.stale.feeds",
+            "unknown feeds",
+        ),
+        (GOOD + '[rules.nokind]\npriority = "warning"\n', 8, "rules.nokind", "missing 'kind'"),
+        (GOOD + "[alarms]\nx = 1\n", 8, "alarms", "unknown table"),
+    ],
+)
+def test_a_bad_value_names_the_file_line_and_key(
+    tmp_path: Path, text: str, line: int, key: str, words: str
+) -> None:
     f = tmp_path / "bad.toml"
     f.write_text(text)
     with pytest.raises(RulesFileError) as err:
@@ -69,6 +93,8 @@ def test_a_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 
 def test_an_area_the_port_does_not_have_names_its_line(port: Port) -> None:
-    text = '[rules.zone]\nkind = "restricted_zone"\npriority = "warning"\n\nareas = ["ANC-DG", "ANC-NOWHERE"]\n'
+    text = (
+        '[rules.zone]\nkind = "restricted_zone"\npriority = "warning"\n\nareas = ["ANC-DG", "ANC-NOWHERE"]\n'
+    )
     with pytest.raises(RulesFileError, match=r"mine.toml, line 5: key 'rules.zone.areas': .*ANC-NOWHERE"):
         AlertEngine(port, parse_rules(text, "mine.toml"))
