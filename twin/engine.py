@@ -331,7 +331,9 @@ class Engine:
             "berths": list(self._berths().values()),
             "anchorages": list(self._anchorages(now_us).values()),
             "gates": list(self._gates(now_us).values()),
-            "events": [self._event_dict(e) for e in self.event_log[-self.config.snapshot_events:]],
+            # the latest events to become known, shown in time order (newest last)
+            "events": [self._event_dict(e)
+                       for e in sorted(self.event_log[-self.config.snapshot_events:], key=lambda e: e[0])],
             "kpis": self._kpis(now_us),
             "alerts": list(self.alerts.values()),
             "feeds": self._feeds(now_us),
