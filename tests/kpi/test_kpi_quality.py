@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -87,3 +88,11 @@ def test_compute_all_groups_what_can_be_grouped_and_reports_json(kin: KpiInputs,
     assert doc["throughput_t"]["definition"]["unit"] == "t"
     assert doc["feed_quality"]["window"]["start_utc"] == "2026-11-28T00:00:00Z"
     assert day.start_utc == T0
+
+
+def test_docs_kpi_md_carries_every_definition_word_for_word() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "kpi.md").read_text(encoding="utf-8")
+    for d in definitions().values():
+        assert f"`{d.id}`" in text, d.id
+        assert d.formula in text, d.id
+        assert d.source in text, d.id
