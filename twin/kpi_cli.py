@@ -135,6 +135,7 @@ def replay(history: Path, start: datetime, end: datetime, step_s: float,
     from geodata import load_port
     from twin.engine import Engine
     from twin.kpi import compact_feed_counts, feed_counts_of
+    from twin.kpi.core import FEED_COUNT_SCHEMA
 
     frames = {kind: read_history(history, kind, start, end).collect() for kind in SCHEMAS}
     eng = Engine(load_port())
@@ -149,7 +150,9 @@ def replay(history: Path, start: datetime, end: datetime, step_s: float,
             counts.append(rej.group_by("ts_utc").agg(pl.len().cast(pl.Int64).alias("rejected"))
                           .with_columns(pl.lit(feed).alias("feed"), pl.lit(0, pl.Int64).alias("rows"))
                           .select("feed", "ts_utc", "rows", "rejected"))
-    return eng, frames, compact_feed_counts(pl.concat(counts)) if counts else pl.DataFrame()
+    if not counts:
+        return eng, frames, pl.DataFrame(schema=FEED_COUNT_SCHEMA)
+    return eng, frames, compact_feed_counts(pl.concat(counts))
 
 
 def _apply_all(eng: Any, frames: dict[str, pl.DataFrame], start: datetime, end: datetime,
