@@ -204,7 +204,14 @@ def _dist_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 class Engine:
-    """Live state of one port (see the module docstring)."""
+    """Live state of one port (see the module docstring).
+
+    State that rules and KPIs may read (plain data, times in epoch µs UTC; do not mutate):
+    `vessels` (MMSI → `VesselState`), `calls` (call_id → `CallRecord`), `event_log`,
+    `declarations` (id → `Declaration`), `gate_log` ((ts_us, gate_id, processing_s), last hour+),
+    `cargo` (call_id → tonnes/teu/cargo), `tide_level_m`, `feeds` (name → `FeedState`),
+    `alerts` (id → alert dict, written through `set_alert`), `now_us` (time of the last apply).
+    """
 
     def __init__(self, port: Port, config: EngineConfig | None = None) -> None:
         self.port = port
