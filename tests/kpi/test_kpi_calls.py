@@ -66,6 +66,7 @@ def test_anchorage_wait_sums_the_stays_of_a_call(kin: KpiInputs, day: Window) ->
     row = r.explain().row(0, named=True)
     assert (row["call_id"], row["stays"], row["anchorage_arrival_utc"], row["anchorage_departure_utc"]) == (
         "A-1", 2, at(1), at(11))
+    assert anchorage_wait_h(kin, day, by="anchorage_id").value("median", "ANC-1") == pytest.approx(9.0)
 
 
 def test_pre_berthing_time(kin: KpiInputs, day: Window) -> None:

@@ -8,6 +8,8 @@ when its *closing* event is (a call is counted once, when the interval it measur
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from twin.kpi.core import (
@@ -159,6 +161,7 @@ ANCHORAGE_WAIT = _span_definition(
     "events (arrival at / departure from anchorage)",
     "last anchorage_departure",
     note="a stay still going at the window end is not counted (see the live tile for waits so far)")
+ANCHORAGE_WAIT = replace(ANCHORAGE_WAIT, group_fields=(*CALL_GROUPS, "anchorage_id"))
 PRE_BERTHING = _span_definition(
     "pre_berthing_h", "Pre-berthing time", "靠泊前时间",
     "per call, all_fast (first) − port_limit_arrival (first): anchorage wait plus approach and pilotage",
