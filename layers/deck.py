@@ -22,7 +22,7 @@ from twin.port import Port
 
 # Camera presets of the wall display's tour, in tour order (lon, lat, zoom, pitch, bearing)
 VIEWS: dict[str, dict[str, float]] = {
-    "overview": {"longitude": 110.56, "latitude": 21.07, "zoom": 9.6, "pitch": 45, "bearing": -10},
+    "overview": {"longitude": 110.6, "latitude": 21.06, "zoom": 9.9, "pitch": 45, "bearing": -10},
     "channel": {"longitude": 110.66, "latitude": 21.04, "zoom": 10.6, "pitch": 55, "bearing": -75},
     "anchorages": {"longitude": 110.47, "latitude": 21.11, "zoom": 11.8, "pitch": 50, "bearing": 20},
     "terminals": {"longitude": 110.40, "latitude": 21.155, "zoom": 13.0, "pitch": 55, "bearing": 30},

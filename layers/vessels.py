@@ -96,7 +96,7 @@ def vessel_layers(vessels: pl.DataFrame, alert_priority: Mapping[int, str] | Non
             id="vessel-markers",
             get_position="position",
             get_radius="radius",
-            radius_min_pixels=3.5,
+            radius_min_pixels=4.5,
             radius_max_pixels=9,
             get_fill_color="fill",
             stroked=True,

@@ -68,6 +68,10 @@ def cockpit_config(
     }
 
 
+def _css(rgba: list[int]) -> str:
+    return f"rgba({rgba[0]},{rgba[1]},{rgba[2]},{rgba[3] / 255:.2f})"
+
+
 def _empty_figure(title: str, note: str) -> go.Figure:
     fig = go.Figure()
     fig.add_annotation(text=note, showarrow=False, font={"color": "#8aa0b6", "size": 14})
@@ -100,7 +104,15 @@ def chart_figures(
     tp = charts.get("throughput_by_hour")
     if tp and tp.get("hours") and any(any(v for v in values) for values in tp.get("series", {}).values()):
         fig1 = go.Figure(
-            [go.Bar(x=tp["hours"], y=values, name=cargo) for cargo, values in tp["series"].items()]
+            [
+                go.Bar(
+                    x=tp["hours"],
+                    y=values,
+                    name=t(f"cargo_{cargo}", lang) if f"cargo_{cargo}" in TEXT else cargo,
+                    marker_color=_css(style.CARGO.get(cargo, [150, 150, 150, 255])),
+                )
+                for cargo, values in tp["series"].items()
+            ]
         )
         fig1.update_layout(barmode="stack")
         fig1 = _style(fig1, t("chart_throughput", lang) + (" (t)" if lang == "en" else "（吨）"))
@@ -111,7 +123,10 @@ def chart_figures(
         fig2 = go.Figure(
             [
                 go.Bar(
-                    x=cs["stages"],
+                    x=[
+                        t(f"stage_{stage}", lang) if f"stage_{stage}" in TEXT else stage
+                        for stage in cs["stages"]
+                    ],
                     y=values,
                     name=channel,
                     marker_color={"green": "#3ddc84", "yellow": "#ffd000", "red": "#ff3c28"}.get(channel),
