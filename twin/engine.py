@@ -384,7 +384,10 @@ class Engine:
 
     @classmethod
     def from_snapshot(cls, port: Port, data: bytes) -> Engine:
-        """An engine restored from `to_snapshot_bytes` output; ValueError for another format."""
+        """An engine restored from `to_snapshot_bytes` output; ValueError for another format.
+
+        Observers are code, not state: add them again to the restored engine.
+        """
         state = json.loads(data)
         if state.get("format") != STATE_FORMAT:
             raise ValueError(f"not an engine state of format {STATE_FORMAT}: {state.get('format')!r}")
@@ -544,10 +547,13 @@ class Engine:
         v.phase = self._phase(v)
         self._dirty_vessels.add(mmsi)
 
-    @staticmethod
-    def _phase(v: VesselState) -> str:
+    def _phase(self, v: VesselState) -> str:
+        """outside | service (tugs, pilot boats…) | at_berth | at_anchor | in_channel | departing |
+        approaching, in that order of precedence."""
         if not v.limit_inside:
             return "outside"
+        if v.ship_type in self.config.service_ship_types:
+            return "service"
         if v.berth_id is not None:
             return "at_berth"
         if v.anchor_id is not None:

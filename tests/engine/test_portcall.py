@@ -209,3 +209,58 @@ def test_a_ship_outside_the_port_limit_is_never_dark(port: Port) -> None:
     eng.apply({"ais_position": tr.frame()}, tr.t)
     eng.apply({}, tr.t + timedelta(minutes=20))
     assert not eng.vessels[417000006].dark
+
+
+def test_a_ship_that_never_slows_gets_its_pilot_at_its_entry_into_the_boarding_area(port: Port) -> None:
+    pilot = port.anchorages["ANC-PILOT"].area
+    tr = Track(port, 418000007, *SEA).sail_to(pilot.centroid.x, pilot.centroid.y, 12.0)
+    tr.sail_to(*port.channel.position_at(5.0), 12.0).sail_channel(5.0, 10.0, 12.0)
+    frame = tr.frame()
+    inside = shapely.contains_xy(pilot, frame["lon"].to_numpy(), frame["lat"].to_numpy())
+    entry = frame["ts_utc"][int(np.argmax(inside))]
+    ev = run(port, frame).events
+    assert ev["event"].to_list() == ["port_limit_arrival", "pilot_on_board"]
+    assert ev["ts_utc"][1] == entry
+
+
+def test_service_craft_make_no_port_calls(port: Port) -> None:
+    from feeds.schema import AIS_STATIC
+
+    pocket = port.berths["XS-ORE-250K"].pocket.centroid
+    tug = Track(port, 413900001, *SEA, t0=T0).sail_to(pocket.x, pocket.y, 10.0).stay(3600, sog=0.0)
+    static = pl.DataFrame(
+        [
+            {
+                "ts_utc": T0,
+                "mmsi": 413900001,
+                "imo": None,
+                "name": "ZHANGANG TUO 1",
+                "callsign": None,
+                "ship_type": 52,
+                "length_m": 32.0,
+                "beam_m": 11.0,
+                "draught_m": 3.0,
+                "destination": None,
+                "eta_utc": None,
+            }
+        ],
+        schema=AIS_STATIC,
+    )
+    eng = Engine(port)
+    eng.apply({"ais_static": static, "ais_position": tug.frame()}, tug.t)
+    assert eng.events.is_empty()
+    assert eng.vessels[413900001].phase == "service"
+
+
+def test_a_port_limit_crossing_inside_an_ais_gap_is_dated_on_the_track(port: Port) -> None:
+    """Reports at 111.05 and then, 30 min later, at 110.91: the line (lon 110.98) lies at 50 % of the
+    way, so the crossing is taken 15 min after the last report outside."""
+    tr = Track(port, 419000008, 111.05, 20.955)
+    tr.stay(60, interval_s=10, sog=12.0)
+    last_out = tr.t
+    tr.t += timedelta(minutes=30)
+    tr.lon = 110.91
+    tr.stay(60, interval_s=10, sog=12.0)
+    ev = run(port, tr.frame()).events
+    assert ev["event"].to_list() == ["port_limit_arrival"]
+    assert abs((ev["ts_utc"][0] - (last_out + timedelta(minutes=15))).total_seconds()) < 20
