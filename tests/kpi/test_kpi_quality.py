@@ -96,3 +96,4 @@ def test_docs_kpi_md_carries_every_definition_word_for_word() -> None:
         assert f"`{d.id}`" in text, d.id
         assert d.formula in text, d.id
         assert d.source in text, d.id
+        assert f"**Group by**: {', '.join(d.group_fields)}." in text, d.id
