@@ -465,7 +465,8 @@ class Engine:
     def _apply_static(self, df: pl.DataFrame) -> None:
         keys = ("imo", "name", "callsign", "ship_type", "length_m", "beam_m", "draught_m", "destination")
         cols = [c for c in keys if c in df.columns]
-        for row in df.sort("ts_utc", maintain_order=True).select("mmsi", *cols).iter_rows(named=True):
+        rows = df.filter(pl.col("mmsi").is_not_null()).sort("ts_utc", maintain_order=True)
+        for row in rows.select("mmsi", *cols).iter_rows(named=True):
             v = self._vessel(int(row["mmsi"]))
             for c in cols:
                 if row[c] is not None:
@@ -478,8 +479,9 @@ class Engine:
         return np.interp(along, self._axis_dist_m, self._axis_km)
 
     def _apply_positions(self, df: pl.DataFrame) -> None:
-        df = df.filter(pl.col("ts_utc").is_not_null() & pl.col("lon").is_not_null()
-                       & pl.col("lat").is_not_null()).sort("ts_utc", maintain_order=True)
+        # canonical frames have these, but a row without them cannot be placed: skip, never crash
+        placed = pl.all_horizontal(pl.col(c).is_not_null() for c in ("ts_utc", "mmsi", "lon", "lat"))
+        df = df.filter(placed).sort("ts_utc", maintain_order=True)
         if df.is_empty():
             return
         lon = df["lon"].to_numpy()
