@@ -17,6 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from feeds.ais.aisstream import parse_aisstream_lines
 from feeds.ais.errors import AisFormatError
 from feeds.ais.nmea import NmeaDecoder, merge_results, parse_lines
@@ -110,12 +112,17 @@ def sniff_ais_format(path: str | Path) -> str:
     raise AisFormatError(f"{path}: not a known AIS format (first line {first[:80]!r})")
 
 
-def _line_batches(path: Path, chunk_bytes: int) -> Iterator[tuple[list[str], int]]:
+def _lines(text: str) -> pl.Series:
+    """`text` split on "\n" by polars (no Python string per line)."""
+    return pl.Series("raw", [text]).str.split("\n").explode()
+
+
+def _line_batches(path: Path, chunk_bytes: int) -> Iterator[tuple[pl.Series, int]]:
     """The file's lines in batches cut at line ends, with the bytes each batch consumed.
 
     Lines are split on "\n" only (not str.splitlines), so numbers match `wc -l` and editors
     even when a garbled line holds form feeds or other Unicode line breaks. Undecodable bytes
-    become U+FFFD, which then fails the checksum of their sentence.
+    become U+FFFD, which then makes their line malformed or fail its checksum.
     """
     try:
         with path.open("rb") as fh:
@@ -127,9 +134,9 @@ def _line_batches(path: Path, chunk_bytes: int) -> Iterator[tuple[list[str], int
                     rest = block
                     continue
                 rest = block[cut + 1 :]
-                yield block[:cut].decode("utf-8", errors="replace").split("\n"), cut + 1
+                yield _lines(block[:cut].decode("utf-8", errors="replace")), cut + 1
             if rest:
-                yield [rest.decode("utf-8", errors="replace")], len(rest)
+                yield _lines(rest.decode("utf-8", errors="replace")), len(rest)
     except OSError as exc:
         raise AisFormatError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 

@@ -155,9 +155,15 @@ class NmeaDecoder:
         """Lines held back for the next batch (unfinished multi-sentence messages)."""
         return self._carry.height
 
-    def feed(self, lines: Iterable[str], first_line_no: int = 1) -> AdapterResult:
-        """Decode one batch; `first_line_no` is the 1-based source line of `lines[0]`."""
-        raw = pl.Series("raw", list(lines), dtype=pl.String)
+    def feed(self, lines: Iterable[str] | pl.Series, first_line_no: int = 1) -> AdapterResult:
+        """Decode one batch; `first_line_no` is the 1-based source line of `lines[0]`.
+
+        `lines` are strings (line terminators allowed), or a polars String series of them.
+        """
+        if isinstance(lines, pl.Series):
+            raw = lines.cast(pl.String).rename("raw")
+        else:
+            raw = pl.Series("raw", list(lines), dtype=pl.String)
         frame = pl.DataFrame({"raw": raw}).with_columns(
             (pl.int_range(pl.len(), dtype=pl.Int64) + first_line_no).alias("line"),
             pl.col("raw").str.strip_chars_end("\r\n"),
