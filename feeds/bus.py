@@ -36,6 +36,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from feeds._common import RowError, parse_ts_utc
+from feeds.control import CONTROL_SCHEMAS
 from feeds.schema import REJECTED, SCHEMAS, empty
 
 PROTOCOL_VERSION: Final = 1
@@ -89,6 +90,9 @@ FEED_OF_KIND: Final = {
     "customs_event": "customs",
     "tide_obs": "tide",
 }
+# what /ingest takes as rows: the canonical feed kinds and the operator messages (feeds.control)
+INGEST_SCHEMAS: Final = {**SCHEMAS, **CONTROL_SCHEMAS}
+OPERATOR_FEED: Final = "operator"
 
 
 def _rejected(rows: list[tuple[int, str, str, Any]]) -> pl.DataFrame:
@@ -115,7 +119,7 @@ def rows_to_frame(kind: str, rows: list[Any]) -> tuple[pl.DataFrame, pl.DataFram
     its column's type is rejected with rule `ingest.<column>` naming the field; unknown keys are
     ignored. Never raises on bad rows.
     """
-    schema = SCHEMAS[kind]
+    schema = INGEST_SCHEMAS[kind]
     bad: list[tuple[int, str, str, Any]] = []
     columns: dict[str, list[Any]] = {name: [] for name in schema}
     kept: list[int] = []
@@ -197,15 +201,16 @@ def parse_ingest(message: str | bytes, now: datetime) -> IngestBatch:
 
             result = parse_nmea_lines(lines, INGEST_SOURCE, now)
             return IngestBatch("ais", dict(result.frames), result.rejected, len(lines), msg_id)
-        if kind not in SCHEMAS:
+        if kind not in INGEST_SCHEMAS:
             raise IngestError(
-                "ingest.kind", "kind", f"kind must be 'nmea' or one of {', '.join(SCHEMAS)}; got {kind!r}"
+                "ingest.kind", "kind", f"kind must be 'nmea' or one of {', '.join(INGEST_SCHEMAS)}; got {kind!r}"
             )
         rows = body.get("rows")
         if not isinstance(rows, list):
             raise IngestError("ingest.rows", "rows", "rows must be a list of JSON objects")
         frame, rejected = rows_to_frame(str(kind), rows)
-        return IngestBatch(FEED_OF_KIND[str(kind)], {str(kind): frame}, rejected, len(rows), msg_id)
+        feed = FEED_OF_KIND.get(str(kind), OPERATOR_FEED)
+        return IngestBatch(feed, {str(kind): frame}, rejected, len(rows), msg_id)
     except IngestError as exc:
         exc.msg_id = msg_id
         raise

@@ -799,14 +799,19 @@ def start_twin(config: LiveConfig, timeout_s: float = 120.0) -> LiveHandle:
     return LiveHandle(twin, thread, holder[0])
 
 
-def real_engine_factory(port_model: Any) -> EngineFactory:
-    """The factory for `twin.engine.Engine` on `port_model` (contracts §5)."""
+def real_engine_factory(port_model: Any, rules_path: str | Path | None = None) -> EngineFactory:
+    """The factory for `twin.engine.Engine` on `port_model` (contracts §5), with alert rules
+    attached (`twin.alerts`; the bundled rules unless `rules_path`), taking operator
+    acknowledgements (`alert_ack`) as input."""
+    from twin.alert_rules import load_rules
+    from twin.alerts import AlertEngine, AlertingEngine
     from twin.engine import Engine, EngineConfig
 
+    rules = load_rules(rules_path) if rules_path is not None else None
+
     def make(snapshot: bytes | None) -> EngineLike:
-        if snapshot is None:
-            return Engine(port_model, EngineConfig())
-        return Engine.from_snapshot(port_model, snapshot)
+        engine = Engine(port_model, EngineConfig()) if snapshot is None else Engine.from_snapshot(port_model, snapshot)
+        return AlertingEngine(engine, AlertEngine(port_model, rules))  # type: ignore[return-value]
 
     return make
 

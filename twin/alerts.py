@@ -490,3 +490,34 @@ class AlertEngine:
         return frame.with_columns(pl.col("ts_utc").cast(pl.Datetime("us", "UTC"))).select(
             list(HISTORY_SCHEMA)
         )
+
+
+class AlertingEngine:
+    """An engine with its `AlertEngine` attached, taking operator acknowledgements as input frames.
+
+    `apply(frames, now)` first acknowledges each `alert_ack` row (feeds.control: ts_utc, alert_id,
+    by, note) — acknowledgements travel the journalled ingest path, so a restart replays them —
+    then applies the rest to the engine. A refused acknowledgement (unknown or cleared alert, no
+    `by`) never raises: it is counted in `refused_acks` with its reason. Everything else is the
+    engine's (`snapshot`, `to_snapshot_bytes`, `state_hash`, ...).
+    """
+
+    def __init__(self, engine: Engine, alerts: AlertEngine) -> None:
+        self.engine = engine
+        self.alert_engine = alerts.attach(engine)
+        self.refused_acks: list[dict[str, Any]] = []
+
+    def apply(self, frames: dict[str, Any], now: datetime) -> Any:
+        acks = frames.get("alert_ack")
+        if acks is not None:
+            for row in acks.iter_rows(named=True):
+                when = row.get("ts_utc") or now
+                try:
+                    self.alert_engine.acknowledge(str(row.get("alert_id")), str(row.get("by") or ""),
+                                                  str(row.get("note") or ""), when)
+                except (KeyError, ValueError) as exc:
+                    self.refused_acks.append({"alert_id": row.get("alert_id"), "reason": str(exc)})
+        return self.engine.apply({k: v for k, v in frames.items() if k != "alert_ack"}, now)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
