@@ -203,7 +203,8 @@ def parse_ingest(message: str | bytes, now: datetime) -> IngestBatch:
             return IngestBatch("ais", dict(result.frames), result.rejected, len(lines), msg_id)
         if kind not in INGEST_SCHEMAS:
             raise IngestError(
-                "ingest.kind", "kind", f"kind must be 'nmea' or one of {', '.join(INGEST_SCHEMAS)}; got {kind!r}"
+                "ingest.kind", "kind",
+                f"kind must be 'nmea' or one of {', '.join(INGEST_SCHEMAS)}; got {kind!r}",
             )
         rows = body.get("rows")
         if not isinstance(rows, list):

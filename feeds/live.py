@@ -810,7 +810,10 @@ def real_engine_factory(port_model: Any, rules_path: str | Path | None = None) -
     rules = load_rules(rules_path) if rules_path is not None else None
 
     def make(snapshot: bytes | None) -> EngineLike:
-        engine = Engine(port_model, EngineConfig()) if snapshot is None else Engine.from_snapshot(port_model, snapshot)
+        if snapshot is None:
+            engine = Engine(port_model, EngineConfig())
+        else:
+            engine = Engine.from_snapshot(port_model, snapshot)
         return AlertingEngine(engine, AlertEngine(port_model, rules))  # type: ignore[return-value]
 
     return make

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from bus_clients import open_ingest, open_stream
+from websockets.exceptions import InvalidStatus
 
 from feeds.live import LiveHandle, real_engine_factory, start_live
 from geodata import load_port
@@ -93,9 +94,9 @@ def test_ack_refused_without_token_and_applied_with_it(live: LiveHandle) -> None
         assert alert is not None and alert["state"] == "raised" and alert["priority"] == "warning"
 
         when = datetime.now(UTC).isoformat()
-        ack = {"v": 1, "kind": "alert_ack", "rows": [{"ts_utc": when, "alert_id": alert_id,
-                                                      "by": "VTS duty officer 值班员", "note": "pilot informed"}]}
-        with pytest.raises(Exception):  # no token: the handshake itself is refused (HTTP 401)
+        row = {"ts_utc": when, "alert_id": alert_id, "by": "VTS duty officer 值班员", "note": "pilot informed"}
+        ack = {"v": 1, "kind": "alert_ack", "rows": [row]}
+        with pytest.raises(InvalidStatus, match="401"):  # no token: the handshake itself is refused
             await _send(live.url, None, ack)
         assert (await _alert_state(live.url, alert_id))["state"] == "raised"  # nothing changed
 
