@@ -94,7 +94,7 @@ def test_ack_refused_without_token_and_applied_with_it(live: LiveHandle) -> None
         assert alert is not None and alert["state"] == "raised" and alert["priority"] == "warning"
 
         when = datetime.now(UTC).isoformat()
-        row = {"ts_utc": when, "alert_id": alert_id, "by": "VTS duty officer 值班员", "note": "pilot informed"}
+        row = {"ts_utc": when, "alert_id": alert_id, "by": "VTS duty officer 值班员", "note": "pilot told"}
         ack = {"v": 1, "kind": "alert_ack", "rows": [row]}
         with pytest.raises(InvalidStatus, match="401"):  # no token: the handshake itself is refused
             await _send(live.url, None, ack)
