@@ -562,16 +562,18 @@ def _parse_sentences(items: pl.DataFrame) -> tuple[npt.NDArray[np.bool_], pl.Dat
     """
     raw = pl.col("raw")
     tagged = pl.col("_tagged")
-    frame = items.select(
-        ITEM, "line", "raw", raw.str.starts_with("\\").alias("_tagged"),
-        # "\\tag\\!AIVDM..." → "", tag, sentence
-        raw.str.splitn("\\", 3).alias("_t"),
-    ).unnest("_t")
-    frame = frame.select(
-        ITEM, "line",
-        pl.when(tagged).then(pl.col("field_1")).alias("tag"),
-        pl.when(tagged).then(pl.col("field_2")).otherwise(raw).alias("_s"),
-    )
+    frame = items.select(ITEM, "line", "raw", raw.str.starts_with("\\").alias("_tagged"))
+    if frame["_tagged"].any():
+        frame = frame.with_columns(
+            raw.str.splitn("\\", 3).alias("_t"),  # "\\tag\\!AIVDM..." → "", tag, sentence
+        ).unnest("_t")
+        frame = frame.select(
+            ITEM, "line",
+            pl.when(tagged).then(pl.col("field_1")).alias("tag"),
+            pl.when(tagged).then(pl.col("field_2")).otherwise(raw).alias("_s"),
+        )
+    else:
+        frame = frame.select(ITEM, "line", pl.lit(None, pl.String).alias("tag"), raw.alias("_s"))
     mask = frame["_s"].str.contains(SENTENCE_BODY).fill_null(False)
     frame = frame.filter(mask)
     # The pattern matched printable ASCII up to the checksum, so byte offsets are safe here.
