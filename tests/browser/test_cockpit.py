@@ -249,8 +249,10 @@ def test_the_camera_a_user_moved_stays_put_through_live_updates(chrome: Any, dem
     page.mouse.move(cx - 220, cy - 90, steps=12)
     page.mouse.up()
     page.wait_for_timeout(800)
-    camera = ("(() => { const v = window.__twin.deck.getViewports()[0];"
-              " return [v.longitude, v.latitude, v.zoom]; })()")
+    camera = (
+        "(() => { const v = window.__twin.deck.getViewports()[0];"
+        " return [v.longitude, v.latitude, v.zoom]; })()"
+    )
     moved = page.evaluate(camera)
     seq = page.evaluate("window.__twin.seq")
     page.wait_for_function(f"window.__twin.seq >= {seq + 3}", timeout=30_000)  # several live updates later
@@ -259,3 +261,60 @@ def test_the_camera_a_user_moved_stays_put_through_live_updates(chrome: Any, dem
     initial = page.evaluate("window.__twin.config.views.overview")
     assert abs(moved[0] - initial["longitude"]) > 0.01  # the drag did move it away from the preset
     page.close()
+
+
+def test_tiles_of_a_feed_that_stops_turn_stale_within_its_age(chrome: Any, tmp_path: Any) -> None:
+    """The engine keeps running; only the AIS feed stops. AIS-fed tiles go stale after the engine's
+    `ais_stale_s` (set to 6 s here), the gate-fed tile does not depend on AIS."""
+    import threading
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from websockets.sync.client import connect
+    from werkzeug.serving import make_server
+
+    from dashboards.cockpit.app import create_app
+    from feeds.live import start_live
+    from geodata import load_port
+    from twin.engine import Engine, EngineConfig
+
+    port = load_port()
+    config = EngineConfig(ais_stale_s=6.0)
+
+    def make_engine(snapshot: bytes | None) -> Engine:
+        return Engine(port, config)
+
+    token = "zjport-stale-test-token-0123456789"
+    live = start_live(port, ws_port=0, journal_dir=tmp_path / "journal", token=token, make_engine=make_engine)
+    app = create_app(port, live.url + "/stream", stale_after_s=120.0)  # silence detection out of the way
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page, _ = open_page(chrome, f"http://127.0.0.1:{server.server_port}/")
+        page.wait_for_function("document.querySelectorAll('#kpi-tiles .tile').length >= 8")
+
+        # a ship reporting in the channel for 3 s of wall time, then silence (sync client: Playwright's
+        # sync API already runs an event loop in this thread)
+        with connect(live.url + "/ingest", additional_headers={"Authorization": f"Bearer {token}"}) as ws:
+            for i in range(3):
+                lon, lat = port.channel.position_at(50.0 + 0.05 * i)
+                row = {"ts_utc": (datetime.now(UTC) - timedelta(seconds=1)).isoformat(), "mmsi": 412888001,
+                       "lat": lat, "lon": lon, "sog_kn": 10.0, "cog_deg": 300.0, "heading_deg": 300.0,
+                       "nav_status": 0, "source": "test"}
+                ws.send(json.dumps({"v": 1, "kind": "ais_position", "rows": [row]}))
+                ws.recv(timeout=10)
+                time.sleep(1.0)
+        ais_tile = "#kpi-tiles .tile[data-kpi='vessels_in_channel']"
+        page.wait_for_function(
+            f"!document.querySelector(\"{ais_tile}\").classList.contains('stale')", timeout=10000
+        )
+        assert page.locator(ais_tile + " .v").inner_text() == "1"  # the engine counts our ship in the channel
+        page.wait_for_function(
+            f"document.querySelector(\"{ais_tile}\").classList.contains('stale')", timeout=15000
+        )
+        assert page.locator(ais_tile + " .stale-tag").inner_text() == "数据过期"
+        assert page.evaluate("window.__twin.connected") is True  # the bus is up: it is the feed that stopped
+        page.close()
+    finally:
+        server.shutdown()
+        live.stop()
