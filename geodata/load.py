@@ -112,9 +112,21 @@ def _read_gpkg(path: Path, layer: str) -> tuple[list[Feature], str | None]:
     geoms = table.geometry.to_numpy()
     for i, (props, geom) in enumerate(zip(table.drop(columns="geometry").to_dict("records"),
                                           geoms, strict=True)):
-        clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in props.items()}
+        clean = {k: _gpkg_value(v) for k, v in props.items()}
         features.append(Feature(f"{path.name}:{layer}", i, clean, geom))
     return features, info.get("crs")
+
+
+def _gpkg_value(value: Any) -> Any:
+    """A GeoPackage cell as GeoJSON would give it: NaN → None, JSON-text lists → lists."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def read_layers(root: str | Path | None = None) -> RawSet:

@@ -195,3 +195,37 @@ def test_unreadable_set_fails_with_a_clear_message(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert f"{tmp_path / 'port.toml'}: missing" in done.stderr
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def test_a_geopackage_set_loads_and_a_projected_one_is_refused(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import numpy as np
+
+    from geodata import load_port
+
+    root = tmp_path / "gpkg"
+    root.mkdir()
+    for name in ("port.toml", "bathymetry.nc", "tide.toml"):
+        shutil.copy(BUNDLED / name, root / name)
+    with (root / "port.toml").open("a", encoding="utf-8") as handle:
+        handle.write('geopackage = "zhanjiang.gpkg"\n')  # appended to the [files] table, which is last
+    for path in sorted(BUNDLED.glob("*.geojson")):
+        frame = gpd.read_file(path)
+        for column in frame.columns:  # GeoPackage has no list type: lists travel as JSON text
+            if column != "geometry" and frame[column].map(lambda v: isinstance(v, (list, np.ndarray))).any():
+                frame[column] = frame[column].map(lambda v: json.dumps([_plain(x) for x in v]))
+        frame.to_file(root / "zhanjiang.gpkg", layer=path.stem, driver="GPKG")
+    assert validate(root).ok
+    port = load_port(root)
+    assert len(port.berths) == len(load_port().berths) and port.channel.length_km == pytest.approx(64.1)
+
+    projected = tmp_path / "projected"
+    shutil.copytree(root, projected)
+    gates = gpd.read_file(projected / "zhanjiang.gpkg", layer="gates").to_crs("EPSG:32649")
+    gates.to_file(projected / "zhanjiang.gpkg", layer="gates", driver="GPKG")
+    errors = [str(f) for f in validate(projected).errors]
+    assert any("zhanjiang.gpkg:gates: feature (layer): property crs: CRS is 'EPSG:32649'" in e for e in errors), errors
