@@ -19,7 +19,7 @@ import panel as pn
 from dashboards.ops.acks import Acknowledger, check_operator
 from dashboards.ops.deck import VESSEL_LAYER_IDS, DeckBuilder
 from dashboards.ops.i18n import t
-from dashboards.ops.store import OpsState, OpsStore, open_alerts, vessels_in_zone, zone_of_feature
+from dashboards.ops.store import OpsState, OpsStore, open_alerts, vessels_in_zone
 from dashboards.ops.vessel import VesselPage
 from dashboards.ops.views import alerts_table, esc, local_time, zone_name, zone_page
 from layers.style import BACKGROUND
@@ -29,15 +29,15 @@ REFRESH_MS = 2000
 STALE_AFTER_S = 15.0
 KIND_ORDER = ("anchorage", "channel", "port_area", "gate_complex")
 
-CSS = f"""
-body {{ background: {BACKGROUND}; color: #dde6f0; }}
-.ops-table {{ border-collapse: collapse; width: 100%; font-size: 13px; }}
-.ops-table th, .ops-table td {{ border-bottom: 1px solid #2a3a4c; padding: 3px 6px; text-align: left; }}
-.ops-table th {{ color: #8fb3d9; font-weight: 600; }}
-.badge {{ color: #111; border-radius: 3px; padding: 1px 6px; font-size: 12px; font-weight: 700; }}
-.timeline {{ font-size: 13px; padding-left: 18px; margin: 4px 0; }}
-h2 {{ font-size: 19px; margin: 4px 0; }} h2 small {{ color: #8fb3d9; font-size: 12px; }}
-h3 {{ font-size: 15px; margin: 10px 0 4px; color: #ffd27a; }}
+CSS = """
+:host, div { color: #dde6f0; }
+.ops-table { border-collapse: collapse; width: 100%; font-size: 13px; }
+.ops-table th, .ops-table td { border-bottom: 1px solid #2a3a4c; padding: 3px 6px; text-align: left; }
+.ops-table th { color: #8fb3d9; font-weight: 600; }
+.badge { color: #111; border-radius: 3px; padding: 1px 6px; font-size: 12px; font-weight: 700; }
+.timeline { font-size: 13px; padding-left: 18px; margin: 4px 0; }
+h2 { font-size: 19px; margin: 4px 0; } h2 small { color: #8fb3d9; font-size: 12px; }
+h3 { font-size: 15px; margin: 10px 0 4px; color: #ffd27a; }
 """
 
 
@@ -63,37 +63,39 @@ class OpsDesk:
         self.zone_id: str | None = None
         self.mmsi: int | None = None
         self._seen = -1
+        self._picks = 0
         self._vessel_page = VesselPage(ctx.port, ctx.history_dir)
         state = ctx.store.state()
+        self._shown_vessels = ctx.deck.vessel_data(state.version, state.vessels)
         self.map = pn.pane.DeckGL(
-            ctx.deck.spec(ctx.deck.vessel_data(state.version, state.vessels)),
+            ctx.deck.spec(self._shown_vessels),
             sizing_mode="stretch_both",
             min_height=380,
             tooltips=False,
             throttle={"view": 400, "hover": 400},
         )
         self.map.param.watch(self._on_map_click, "click_state")
-        self.title = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 8))
-        self.status = pn.pane.HTML(width=330, margin=(0, 8))
+        self.title = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 8), stylesheets=[CSS])
+        self.status = pn.pane.HTML(width=330, margin=(0, 8), stylesheets=[CSS])
         self.lang_button = pn.widgets.Button(name=t("lang_switch", lang), width=90, button_type="light")
         self.lang_button.on_click(lambda _e: self.set_lang("en" if self.lang == "zh" else "zh"))
         self.zone_list = pn.Column(width=210, scroll=True, sizing_mode="stretch_height")
-        self.zone_html = pn.pane.HTML(sizing_mode="stretch_width")
+        self.zone_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.zone_vessel_pick = pn.widgets.Select(sizing_mode="stretch_width")
         self.zone_vessel_pick.param.watch(self._on_vessel_pick, "value")
         self.desk_zone = pn.widgets.Select(width=200)
         self.desk_kind = pn.widgets.Select(width=200)
         for w in (self.desk_zone, self.desk_kind):
             w.param.watch(lambda _e: self.refresh(force=True), "value")
-        self.desk_html = pn.pane.HTML(sizing_mode="stretch_width")
+        self.desk_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.ack_alert = pn.widgets.Select(sizing_mode="stretch_width")
         self.ack_by = pn.widgets.TextInput(sizing_mode="stretch_width")
         self.ack_token = pn.widgets.PasswordInput(sizing_mode="stretch_width")
         self.ack_note = pn.widgets.TextAreaInput(sizing_mode="stretch_width", height=60)
         self.ack_button = pn.widgets.Button(button_type="primary", width=120)
         self.ack_button.on_click(self._on_ack)
-        self.ack_message = pn.pane.HTML(sizing_mode="stretch_width", css_classes=["ack-message"])
-        self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width")
+        self.ack_message = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
+        self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.tabs = pn.Tabs(
             ("zone", pn.Column(self.zone_html, self.zone_vessel_pick, sizing_mode="stretch_width")),
             ("alerts", pn.Column(pn.Row(self.desk_zone, self.desk_kind), self.desk_html,
@@ -136,7 +138,7 @@ class OpsDesk:
         self.refresh(force=True)
 
     def _build_zone_list(self) -> None:
-        items: list[Any] = [pn.pane.HTML(f"<h3>{esc(t('zones', self.lang))}</h3>", margin=(0, 5))]
+        items: list[Any] = [pn.pane.HTML(f"<h3>{esc(t('zones', self.lang))}</h3>", margin=(0, 5), stylesheets=[CSS])]
         for kind in KIND_ORDER:
             items.append(pn.pane.HTML(f"<b style='color:#8fb3d9'>{esc(t('kind_' + kind, self.lang))}</b>",
                                       margin=(4, 5, 0, 5)))
@@ -161,6 +163,7 @@ class OpsDesk:
     def select_zone(self, zone_id: str) -> None:
         """Open the zone's page and outline it on the map."""
         self.zone_id = zone_id
+        self._picks += 1
         self.tabs.active = 0
         self._build_zone_list()
         self.refresh(force=True)
@@ -174,11 +177,14 @@ class OpsDesk:
 
     def _on_map_click(self, event: Any) -> None:
         click = event.new or {}
+        if click:
+            # cleared so that clicking the same feature again is seen as a change
+            self.map.click_state = {}
         layer, index = click.get("layer"), click.get("index")
         if layer is None or index is None or index < 0:
             return
         if layer in VESSEL_LAYER_IDS:
-            data = self.map.object["layers"][-1]["data"]
+            data = self._shown_vessels
             if index < len(data):
                 self.select_vessel(int(data.iloc[index]["mmsi"]))
             return
@@ -204,8 +210,10 @@ class OpsDesk:
         self._seen = state.version
         zone = self.ctx.port.zones.get(self.zone_id or "")
         track = self._vessel_page.track_frame() if self.mmsi is not None else None
+        # kept so that a click's row index finds the vessel the browser was showing
+        self._shown_vessels = self.ctx.deck.vessel_data(state.version, state.vessels)
         self.map.object = self.ctx.deck.spec(
-            self.ctx.deck.vessel_data(state.version, state.vessels),
+            self._shown_vessels,
             None if zone is None else zone.area,
             track,
         )
@@ -225,7 +233,7 @@ class OpsDesk:
         elif stale:
             badge = f"<span data-testid='stale' style='color:#ff5040;font-weight:700'>{esc(t('stale', self.lang))}</span>"
         else:
-            badge = f"<span style='color:#3c3'>● {esc(t('live', self.lang))}</span>"
+            badge = f"<span data-testid='live' style='color:#3c3'>● {esc(t('live', self.lang))}</span>"
         self.status.object = (
             f"<div style='margin-top:10px'>{esc(t('twin_time', self.lang))} "
             f"<b data-testid='twin-time'>{esc(local_time(state.ts_utc, with_date=True))}</b> (UTC+8) {badge}</div>"
@@ -237,7 +245,7 @@ class OpsDesk:
             self.zone_vessel_pick.options = {}
             self.zone_vessel_pick.visible = False
             return
-        self.zone_html.object = zone_page(self.ctx.port, state, self.zone_id, self.ctx.zones, self.lang)
+        self.zone_html.object = zone_page(self.ctx.port, state, self.zone_id, self.ctx.zones, self.lang, self._picks)
         here = vessels_in_zone(state, self.zone_id)
         self.zone_vessel_pick.options = {"–": ""} | {
             f"{v.get('name') or v['mmsi']} ({v['mmsi']})": str(v["mmsi"]) for v in here
@@ -288,7 +296,6 @@ def make_session_app(ctx: OpsContext) -> Callable[[], pn.viewable.Viewable]:
     """The function Panel calls once per browser session; `?lang=en` starts in English."""
 
     def session() -> pn.viewable.Viewable:
-        pn.config.raw_css = [*pn.config.raw_css, CSS] if CSS not in pn.config.raw_css else pn.config.raw_css
         args = pn.state.session_args or {}
         lang = "en" if args.get("lang", [b"zh"])[0] == b"en" else "zh"
         desk = OpsDesk(ctx, lang)

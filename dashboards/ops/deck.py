@@ -33,10 +33,21 @@ VESSEL_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def _tagged(frame: pd.DataFrame, layer_id: str) -> pd.DataFrame:
+    """`frame` with a constant column naming its layer.
+
+    Panel matches a layer to its existing ColumnDataSource by the set of column names; two layers
+    with the same columns (land and the zone outline, berths and terminal blocks, the two vessel
+    layers) would swap sources on every update and re-send whole polygon columns to the browser.
+    """
+    return frame.assign(**{f"_layer_{layer_id}": 0})
+
+
 def _as_frame(layer: dict[str, Any]) -> dict[str, Any]:
     data = layer.get("data")
     if isinstance(data, list):
-        layer = {**layer, "data": pd.DataFrame.from_records(data) if data else pd.DataFrame()}
+        frame = pd.DataFrame.from_records(data) if data else pd.DataFrame()
+        layer = {**layer, "data": _tagged(frame, str(layer["id"]))}
     return layer
 
 
@@ -56,7 +67,10 @@ class DeckBuilder:
 
     def __init__(self, port: Port, depth: xr.DataArray | None = None, view: str = "overview") -> None:
         self.port = port
-        base = deck_spec(port_layers(port, depth), view)
+        # The bathymetry bitmap is left out: Panel's deck.gl JSON converter reads its data-URL image
+        # as an expression ("Unexpected ':'") and the whole deck fails to render.
+        del depth
+        base = deck_spec(port_layers(port, None), view)
         base["initialViewState"] = {**base["initialViewState"], "maxPitch": 60}
         self._base = {k: v for k, v in base.items() if k != "layers"}
         self._port_layers = [_as_frame(layer) for layer in base["layers"]]
@@ -99,7 +113,7 @@ class DeckBuilder:
                 {
                     "@@type": "PolygonLayer",
                     "id": HIGHLIGHT_ID,
-                    "data": pd.DataFrame({"polygon": rings}),
+                    "data": _tagged(pd.DataFrame({"polygon": rings}), HIGHLIGHT_ID),
                     "getPolygon": "@@=polygon",
                     "filled": True,
                     "getFillColor": [255, 255, 255, 35],
@@ -114,12 +128,12 @@ class DeckBuilder:
                 {
                     "@@type": "PathLayer",
                     "id": TRACK_ID,
-                    "data": track,
+                    "data": _tagged(track, TRACK_ID),
                     "getPath": "@@=path",
                     "getColor": [255, 80, 200, 255],
                     "widthMinPixels": 3,
                     "pickable": False,
                 }
             )
-        layers += [{**tpl, "data": vessels} for tpl in self._vessel_templates]
+        layers += [{**tpl, "data": _tagged(vessels, str(tpl["id"]))} for tpl in self._vessel_templates]
         return {**json.loads(json.dumps(self._base)), "layers": layers}

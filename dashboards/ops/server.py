@@ -51,7 +51,7 @@ def start_ops_server(
     host: str = "127.0.0.1",
     http_port: int = 8060,
     history_dir: Path | None = None,
-    depth: xr.DataArray | None = None,
+    depth: xr.DataArray | None = None,  # not drawn yet: see DeckBuilder
     operator_token: str | None = None,
     acknowledger: Acknowledger | None = None,
     ingest_token: str | None = None,
@@ -63,7 +63,7 @@ def start_ops_server(
     """
     import panel as pn
 
-    pn.extension("deckgl")
+    pn.extension("deckgl", theme="dark")
     store = OpsStore(stream_url).start()
     ack = acknowledger or BusAcknowledger(stream_url.rsplit("/stream", 1)[0] + "/ingest", ingest_token)
     ctx = OpsContext(

@@ -104,12 +104,17 @@ def alert_text(alert: Mapping[str, Any], lang: str) -> str:
     return esc(text or f"{alert.get('rule')} · {alert.get('subject')}")
 
 
-def zone_page(port: Port, state: OpsState, zone_id: str, zones: Mapping[str, str], lang: str) -> str:
-    """Who is in the zone (vessels, trucks queuing at its gates), its open alerts and recent events."""
+def zone_page(
+    port: Port, state: OpsState, zone_id: str, zones: Mapping[str, str], lang: str, picks: int = 0
+) -> str:
+    """Who is in the zone (vessels, trucks queuing at its gates), its open alerts and recent events.
+
+    `picks` counts the operator's selections in the session (tests see a re-pick of the same zone).
+    """
     zone = port.zones[zone_id]
     now = parse_utc(state.ts_utc)
     parts = [
-        f'<h2 data-testid="zone-title" data-zone="{esc(zone_id)}">{esc(zone_name(port, zone_id, lang))}'
+        f'<h2 data-testid="zone-title" data-zone="{esc(zone_id)}" data-picks="{picks}">{esc(zone_name(port, zone_id, lang))}'
         f' <small>{esc(zone_id)} · {esc(t("kind_" + zone.kind, lang))}</small></h2>'
     ]
     vessels = vessels_in_zone(state, zone_id)

@@ -1,0 +1,70 @@
+"""Ops desk fixtures: Debian's Chromium via Playwright and the real demo (ops desk included) on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
+
+
+@pytest.fixture(scope="session")
+def chrome() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """simulator → engine → bus → cockpit + ops desk at ×120; no operator token configured."""
+    from dashboards.demo import start_demo
+
+    os.environ.pop("TWIN_OPERATOR_TOKEN", None)
+    data = tmp_path_factory.mktemp("opsdemo")
+    running = start_demo(
+        seed=11,
+        speed=120.0,
+        hours=6.0,
+        start=datetime(2026, 11, 28, tzinfo=UTC),
+        cockpit_port=0,
+        bus_port=0,
+        ops_port=0,
+        data_dir=data,
+    )
+    yield running
+    running.stop()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def engine_snapshot(bus_url: str) -> dict[str, Any]:
+    """The engine's state as a fresh client of the bus gets it (its first message)."""
+    from websockets.sync.client import connect
+
+    with connect(bus_url.rstrip("/") + "/stream", max_size=2**25, open_timeout=5) as ws:
+        msg: dict[str, Any] = json.loads(ws.recv(timeout=10))
+    assert msg["type"] == "snapshot"
+    return msg
+
+
+def vessels_by_zone(snapshot: dict[str, Any]) -> dict[str, set[int]]:
+    """MMSIs per zone id, from the snapshot's vessel table."""
+    cols = snapshot["vessels"]["columns"]
+    out: dict[str, set[int]] = {}
+    for row in snapshot["vessels"]["rows"]:
+        rec = dict(zip(cols, row, strict=True))
+        if rec["zone_id"]:
+            out.setdefault(rec["zone_id"], set()).add(int(rec["mmsi"]))
+    return out

@@ -1,0 +1,132 @@
+"""The ops desk in a real browser on the real demo: zones from the list and the map, the alerts desk."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.ops.conftest import engine_snapshot, vessels_by_zone
+
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:http://127.0.0.1")
+MAP_X0 = 220  # the zone list's width: the map starts right of it
+
+
+def open_desk(chrome: Any, url: str, width: int = 1366, height: int = 768) -> Any:
+    page = chrome.new_page(viewport={"width": width, "height": height})
+    off_machine: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(LOCAL)
+            else off_machine.append(r.url))
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text[:300]) if m.type == "error" else None)
+    page.goto(url)
+    try:
+        page.locator("canvas").first.wait_for(timeout=30_000)
+    except PlaywrightTimeout:
+        raise AssertionError(f"no map canvas; console errors: {console}") from None
+    page.locator("[data-testid=live]").wait_for(timeout=30_000)
+    page.__dict__["off_machine"] = off_machine
+    return page
+
+
+def shown_mmsis(page: Any) -> set[int]:
+    return {int(x) for x in page.locator("[data-testid=zone-vessels] .mmsi").all_inner_texts()}
+
+
+def test_zone_from_the_list_shows_the_vessels_the_engine_places_there(chrome: Any, demo: Any) -> None:
+    page = open_desk(chrome, demo.ops_url)
+    time.sleep(4)  # let ships reach anchorages and berths
+    by_zone = vessels_by_zone(engine_snapshot(demo.live.url))
+    zone_id = max((z for z in by_zone if z != "Z-PORT-LIMIT"), key=lambda z: len(by_zone[z]))
+    from geodata import load_port
+
+    name = load_port().zones[zone_id].name_zh
+    page.get_by_role("button", name=name, exact=True).click()
+    page.locator(f"[data-testid=zone-title][data-zone='{zone_id}']").wait_for(timeout=10_000)
+    # Ships move between the two reads: compare again until the page and a fresh snapshot agree.
+    for _ in range(8):
+        page.wait_for_timeout(2500)
+        shown = shown_mmsis(page)
+        engine = vessels_by_zone(engine_snapshot(demo.live.url)).get(zone_id, set())
+        if shown == engine:
+            break
+    assert shown == engine and shown, (zone_id, shown, engine)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "zone_1366x768.png"))
+    assert not page.__dict__["off_machine"]
+    page.get_by_role("button", name="English").click()
+    page.get_by_role("heading", name=load_port().zones[zone_id].name_en).wait_for(timeout=10_000)
+    page.close()
+
+
+def _white_outline(page: Any) -> tuple[int, int]:
+    """Centre (x, y) of the selected zone's white outline on the map, from a screenshot."""
+    from PIL import Image
+
+    img = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB")).astype(int)
+    mapped = img[:, MAP_X0:820]
+    ys, xs = np.nonzero((mapped > 245).all(axis=2))
+    assert len(xs) > 20, "no zone outline drawn"
+    return int(xs.mean()) + MAP_X0, int(ys.mean())
+
+
+def test_clicking_a_zone_on_the_map_opens_its_page(chrome: Any, demo: Any) -> None:
+    from geodata import load_port
+
+    port = load_port()
+    by_zone = vessels_by_zone(engine_snapshot(demo.live.url))
+    # an anchorage with no ship in it, so the click lands on the anchorage, not on a ship
+    empty = [z.id for z in port.zones.values() if z.kind == "anchorage" and not by_zone.get(z.id)
+             and z.id != "Z-ANC-PILOT"]
+    if not empty:
+        pytest.skip("every anchorage holds a ship right now")
+    zone_id = empty[0]
+    page = open_desk(chrome, demo.ops_url)
+    page.get_by_role("button", name=port.zones[zone_id].name_zh, exact=True).click()
+    page.locator(f"[data-testid=zone-title][data-zone='{zone_id}']").wait_for(timeout=10_000)
+    page.wait_for_timeout(2000)
+    x, y = _white_outline(page)
+    # The same zone picked again, on the map this time: the page counts the operator's picks.
+    title = page.locator(f"[data-testid=zone-title][data-zone='{zone_id}'][data-picks='2']")
+    for _ in range(3):  # the first click after load can be lost while the browser is busy
+        page.mouse.click(x, y)
+        try:
+            title.wait_for(timeout=4000)
+            break
+        except PlaywrightTimeout:
+            continue
+    page.screenshot(path=str(SHOTS / "map_click_1366x768.png"))
+    assert title.is_visible()
+    page.close()
+
+
+def test_acknowledging_without_the_operator_token_is_refused(chrome: Any, demo: Any) -> None:
+    page = open_desk(chrome, demo.ops_url)
+    page.get_by_text("告警台", exact=True).click()
+    page.get_by_role("button", name="确认", exact=True).click()
+    message = page.locator("[data-testid=ack-message]")
+    message.wait_for(timeout=10_000)
+    assert "拒绝确认" in message.inner_text() and "TWIN_OPERATOR_TOKEN" in message.inner_text()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "alerts_refused_1366x768.png"))
+    page.close()
+
+
+def test_the_desk_renders_at_1920x1080(chrome: Any, demo: Any) -> None:
+    from PIL import Image
+
+    page = open_desk(chrome, demo.ops_url + "?zone=Z-PA-BAOMAN&lang=en", 1920, 1080)
+    page.locator("[data-testid=zone-title][data-zone='Z-PA-BAOMAN']").wait_for(timeout=10_000)
+    page.wait_for_timeout(2000)
+    SHOTS.mkdir(exist_ok=True)
+    shot = page.screenshot(path=str(SHOTS / "zone_1920x1080.png"))
+    img = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
+    land = (np.abs(img - np.array([50, 60, 72])).sum(axis=2) < 30).mean()
+    assert land > 0.02, "the 3D map drew no land"
+    page.close()
