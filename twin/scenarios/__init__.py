@@ -1,0 +1,1 @@
+"""Example what-if scenarios (TOML), package data read by twin.scenario.bundled()."""
