@@ -40,6 +40,9 @@ h2 { font-size: 19px; margin: 4px 0; } h2 small { color: #8fb3d9; font-size: 12p
 h3 { font-size: 15px; margin: 10px 0 4px; color: #ffd27a; }
 """
 
+# the dark theme draws the active tab light grey under light text; make it readable
+TAB_CSS = ".bk-tab.bk-active { background-color: #1f4a78; color: #ffffff; border-color: #3d6e9e; }"
+
 
 @dataclass(frozen=True)
 class OpsContext:
@@ -98,14 +101,25 @@ class OpsDesk:
         self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.tabs = pn.Tabs(
             ("zone", pn.Column(self.zone_html, self.zone_vessel_pick, sizing_mode="stretch_width")),
-            ("alerts", pn.Column(pn.Row(self.desk_zone, self.desk_kind), self.desk_html,
-                                 pn.layout.Divider(), self.ack_alert, pn.Row(self.ack_by, self.ack_token),
-                                 self.ack_note, self.ack_button, self.ack_message,
-                                 sizing_mode="stretch_width")),
+            (
+                "alerts",
+                pn.Column(
+                    pn.Row(self.desk_zone, self.desk_kind),
+                    self.desk_html,
+                    pn.layout.Divider(),
+                    self.ack_alert,
+                    pn.Row(self.ack_by, self.ack_token),
+                    self.ack_note,
+                    self.ack_button,
+                    self.ack_message,
+                    sizing_mode="stretch_width",
+                ),
+            ),
             ("vessel", pn.Column(self.vessel_html, sizing_mode="stretch_width")),
             width=540,
             sizing_mode="stretch_height",
             scroll=True,
+            stylesheets=[TAB_CSS],
         )
         self.layout = pn.Column(
             pn.Row(self.title, self.status, self.lang_button, sizing_mode="stretch_width", height=44),
@@ -138,10 +152,15 @@ class OpsDesk:
         self.refresh(force=True)
 
     def _build_zone_list(self) -> None:
-        items: list[Any] = [pn.pane.HTML(f"<h3>{esc(t('zones', self.lang))}</h3>", margin=(0, 5), stylesheets=[CSS])]
+        items: list[Any] = [
+            pn.pane.HTML(f"<h3>{esc(t('zones', self.lang))}</h3>", margin=(0, 5), stylesheets=[CSS])
+        ]
         for kind in KIND_ORDER:
-            items.append(pn.pane.HTML(f"<b style='color:#8fb3d9'>{esc(t('kind_' + kind, self.lang))}</b>",
-                                      margin=(4, 5, 0, 5)))
+            items.append(
+                pn.pane.HTML(
+                    f"<b style='color:#8fb3d9'>{esc(t('kind_' + kind, self.lang))}</b>", margin=(4, 5, 0, 5)
+                )
+            )
             for zone in self.ctx.port.zones.values():
                 if zone.kind != kind:
                     continue
@@ -231,12 +250,16 @@ class OpsDesk:
         if state.ts_utc is None:
             badge = f"<span style='color:#ffb000'>{esc(t('connecting', self.lang))}</span>"
         elif stale:
-            badge = f"<span data-testid='stale' style='color:#ff5040;font-weight:700'>{esc(t('stale', self.lang))}</span>"
+            badge = (
+                "<span data-testid='stale' style='color:#ff5040;font-weight:700'>"
+                f"{esc(t('stale', self.lang))}</span>"
+            )
         else:
             badge = f"<span data-testid='live' style='color:#3c3'>● {esc(t('live', self.lang))}</span>"
         self.status.object = (
             f"<div style='margin-top:10px'>{esc(t('twin_time', self.lang))} "
-            f"<b data-testid='twin-time'>{esc(local_time(state.ts_utc, with_date=True))}</b> (UTC+8) {badge}</div>"
+            f"<b data-testid='twin-time'>{esc(local_time(state.ts_utc, with_date=True))}</b>"
+            f" (UTC+8) {badge}</div>"
         )
 
     def _draw_zone(self, state: OpsState) -> None:
@@ -245,7 +268,9 @@ class OpsDesk:
             self.zone_vessel_pick.options = {}
             self.zone_vessel_pick.visible = False
             return
-        self.zone_html.object = zone_page(self.ctx.port, state, self.zone_id, self.ctx.zones, self.lang, self._picks)
+        self.zone_html.object = zone_page(
+            self.ctx.port, state, self.zone_id, self.ctx.zones, self.lang, self._picks
+        )
         here = vessels_in_zone(state, self.zone_id)
         self.zone_vessel_pick.options = {"–": ""} | {
             f"{v.get('name') or v['mmsi']} ({v['mmsi']})": str(v["mmsi"]) for v in here
@@ -255,12 +280,17 @@ class OpsDesk:
     def _draw_desk(self, state: OpsState) -> None:
         kinds = sorted({str(a.get("rule")) for a in state.alerts.values() if a.get("rule")})
         self.desk_kind.options = {t("all", self.lang): ""} | {k: k for k in kinds}
-        alerts = open_alerts(state, self.ctx.zones, zone_id=self.desk_zone.value or None,
-                             kind=self.desk_kind.value or None)
+        alerts = open_alerts(
+            state, self.ctx.zones, zone_id=self.desk_zone.value or None, kind=self.desk_kind.value or None
+        )
         self.desk_html.object = alerts_table(self.ctx.port, state, alerts, self.ctx.zones, self.lang)
         current = self.ack_alert.value
-        options = {f"{a.get('priority')} · {a.get('text_zh' if self.lang == 'zh' else 'text_en') or a['id']}":
-                   str(a["id"]) for a in alerts}
+        options = {
+            f"{a.get('priority')} · {a.get('text_zh' if self.lang == 'zh' else 'text_en') or a['id']}": str(
+                a["id"]
+            )
+            for a in alerts
+        }
         self.ack_alert.options = {"–": ""} | options
         if current in options.values():
             self.ack_alert.value = current
@@ -275,15 +305,19 @@ class OpsDesk:
         if not self.ack_alert.value:
             self._ack_says(t("ack_need_alert", lang), ok=False)
             return
-        if not self.ack_note.value.strip():
+        if not (self.ack_note.value or "").strip():
             self._ack_says(t("ack_need_note", lang), ok=False)
             return
         state = self.ctx.store.state()
         result = await self.ctx.acknowledger.acknowledge(
-            self.ack_alert.value, self.ack_by.value.strip() or "operator", self.ack_note.value.strip(),
+            self.ack_alert.value,
+            (self.ack_by.value or "").strip() or "operator",
+            (self.ack_note.value or "").strip(),
             state.ts_utc or "",
         )
-        self._ack_says((t("ack_sent", lang) if result.ok else t("ack_failed", lang)) + result.detail, result.ok)
+        self._ack_says(
+            (t("ack_sent", lang) if result.ok else t("ack_failed", lang)) + result.detail, result.ok
+        )
 
     def _ack_says(self, text: str, ok: bool) -> None:
         colour = "#3c3" if ok else "#ff5040"
@@ -306,4 +340,3 @@ def make_session_app(ctx: OpsContext) -> Callable[[], pn.viewable.Viewable]:
         return desk.layout
 
     return session
-

@@ -26,9 +26,18 @@ VESSEL_LAYER_IDS = ("vessel-markers", "vessels")
 HIGHLIGHT_ID = "zone-highlight"
 TRACK_ID = "vessel-track"
 VESSEL_SCHEMA: dict[str, pl.DataType] = {
-    "mmsi": pl.Int64(), "name": pl.String(), "ship_class": pl.String(), "lon": pl.Float64(),
-    "lat": pl.Float64(), "sog_kn": pl.Float64(), "cog_deg": pl.Float64(), "heading_deg": pl.Float64(),
-    "length_m": pl.Float64(), "beam_m": pl.Float64(), "draught_m": pl.Float64(), "phase": pl.String(),
+    "mmsi": pl.Int64(),
+    "name": pl.String(),
+    "ship_class": pl.String(),
+    "lon": pl.Float64(),
+    "lat": pl.Float64(),
+    "sog_kn": pl.Float64(),
+    "cog_deg": pl.Float64(),
+    "heading_deg": pl.Float64(),
+    "length_m": pl.Float64(),
+    "beam_m": pl.Float64(),
+    "draught_m": pl.Float64(),
+    "phase": pl.String(),
     "zone_id": pl.String(),
 }
 
@@ -75,8 +84,9 @@ class DeckBuilder:
         self._base = {k: v for k, v in base.items() if k != "layers"}
         self._port_layers = [_as_frame(layer) for layer in base["layers"]]
         # Props of the vessel layers once (from pydeck, camelCase); their data is replaced per update.
-        dummy = pl.DataFrame([{k: None for k in VESSEL_SCHEMA} | {"mmsi": 1, "lon": 110.4, "lat": 21.1}],
-                             schema=VESSEL_SCHEMA)
+        dummy = pl.DataFrame(
+            [{k: None for k in VESSEL_SCHEMA} | {"mmsi": 1, "lon": 110.4, "lat": 21.1}], schema=VESSEL_SCHEMA
+        )
         self._vessel_templates = _layer_json(vessel_layers(dummy))
         self._vessel_version = -1
         self._vessel_data: pd.DataFrame = pd.DataFrame()
@@ -92,8 +102,12 @@ class DeckBuilder:
         """Rows of the vessel layers for a store version (cached: one build serves every session)."""
         if version != self._vessel_version:
             rows = vessel_rows(vessel_frame(vessels))
-            self._vessel_data = pd.DataFrame.from_records(rows) if rows else pd.DataFrame(
-                {"mmsi": [], "hull": [], "position": [], "radius": [], "height": [], "fill": []}
+            self._vessel_data = (
+                pd.DataFrame.from_records(rows)
+                if rows
+                else pd.DataFrame(
+                    {"mmsi": [], "hull": [], "position": [], "radius": [], "height": [], "fill": []}
+                )
             )
             self._vessel_version = version
         return self._vessel_data

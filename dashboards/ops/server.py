@@ -64,7 +64,8 @@ def start_ops_server(
     import panel as pn
 
     pn.extension("deckgl", theme="dark")
-    store = OpsStore(stream_url).start()
+    store = OpsStore(stream_url)
+    store.start()
     ack = acknowledger or BusAcknowledger(stream_url.rsplit("/stream", 1)[0] + "/ingest", ingest_token)
     ctx = OpsContext(
         port=port,
@@ -111,7 +112,9 @@ def start_ops_server(
         raise RuntimeError("the ops desk did not start within 60 s")
     if "error" in box:
         store.stop()
-        raise RuntimeError(f"the ops desk could not listen on {host}:{http_port}: {box['error']}") from box["error"]
+        raise RuntimeError(f"the ops desk could not listen on {host}:{http_port}: {box['error']}") from box[
+            "error"
+        ]
     server = box["server"]
     url = f"http://{host}:{server.port}/ops"
     return OpsServer(url, store, server, box["loop"], thread)

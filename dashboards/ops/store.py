@@ -172,7 +172,9 @@ def _entry_key(state: OpsState, mmsi: int) -> str:
 def gates_in_zone(port: Port, state: OpsState, zone_id: str) -> list[Mapping[str, Any]]:
     """The engine's gate items (queue, passages) of the gates the zone gathers."""
     members = port.zones[zone_id].members
-    return [state.gates.get(g, {"id": g, "queue": None, "tx_last_hour": None}) for g in members if g in port.gates]
+    return [
+        state.gates.get(g, {"id": g, "queue": None, "tx_last_hour": None}) for g in members if g in port.gates
+    ]
 
 
 def alert_zone(alert: Mapping[str, Any], state: OpsState, zones: Mapping[str, str]) -> str | None:

@@ -29,7 +29,9 @@ class VesselPage:
         self.port = port
         self.history_dir = history_dir
         self.mmsi: int | None = None
-        self.track = pl.DataFrame(schema={"ts_utc": pl.Datetime("us", "UTC"), "lon": pl.Float64, "lat": pl.Float64})
+        self.track = pl.DataFrame(
+            schema={"ts_utc": pl.Datetime("us", "UTC"), "lon": pl.Float64, "lat": pl.Float64}
+        )
         self.static: dict[str, Any] = {}
 
     def load(self, mmsi: int, until_iso: str | None = None) -> None:
@@ -69,31 +71,53 @@ class VesselPage:
         v = state.vessels.get(mmsi)
         s = self.static
         name = (v or {}).get("name") or s.get("name") or mmsi
-        parts = [f"<h2 data-testid='vessel-title' data-mmsi='{mmsi}'>{esc(name)} <small>MMSI {mmsi}</small></h2>"]
+        parts = [
+            f"<h2 data-testid='vessel-title' data-mmsi='{mmsi}'>{esc(name)} <small>MMSI {mmsi}</small></h2>"
+        ]
         if v is None:
             parts.append(f"<p style='color:#ffb000'>{esc(t('gone', lang))}</p>")
         v = v or {}
         parts.append(f"<h3>{esc(t('identity', lang))}</h3>")
-        parts.append(table(["", ""], [
-            [esc(t("col_mmsi", lang)), esc(mmsi)],
-            [esc(t("imo", lang)), esc(s.get("imo"))],
-            [esc(t("callsign", lang)), esc(s.get("callsign"))],
-            [esc(t("col_class", lang)), esc(v.get("ship_class"))],
-        ], "vessel-identity"))
+        parts.append(
+            table(
+                ["", ""],
+                [
+                    [esc(t("col_mmsi", lang)), esc(mmsi)],
+                    [esc(t("imo", lang)), esc(s.get("imo"))],
+                    [esc(t("callsign", lang)), esc(s.get("callsign"))],
+                    [esc(t("col_class", lang)), esc(v.get("ship_class"))],
+                ],
+                "vessel-identity",
+            )
+        )
         parts.append(f"<h3>{esc(t('particulars', lang))}</h3>")
-        parts.append(table(["", ""], [
-            [esc(t("length", lang)), esc(v.get("length_m") or s.get("length_m"))],
-            [esc(t("beam", lang)), esc(v.get("beam_m") or s.get("beam_m"))],
-            [esc(t("col_draught", lang)), esc(v.get("draught_m") or s.get("draught_m"))],
-            [esc(t("col_phase", lang)), esc(phase_label(v.get("phase"), lang))],
-            [esc(t("col_zone", lang)), esc(zone_name(self.port, v.get("zone_id"), lang))],
-            [esc(t("col_speed", lang)), esc(v.get("sog_kn"))],
-            [esc(t("position", lang)), esc(None if v.get("lat") is None else f"{v['lat']:.5f}, {v['lon']:.5f}")],
-            [esc(t("last_seen", lang)), esc(local_time(v.get("last_seen_utc"), with_date=True))
-             + (f" <b style='color:#ff5040'>{esc(t('dark', lang))}</b>" if v.get("dark") else "")],
-        ], "vessel-particulars"))
-        parts.append(f"<h3>{esc(t('track', lang))}</h3><p data-testid='track-points'>{self.track.height} "
-                     f"{esc(t('track_points', lang))} ({TRACK_HOURS:g} {esc(t('h', lang))})</p>")
+        parts.append(
+            table(
+                ["", ""],
+                [
+                    [esc(t("length", lang)), esc(v.get("length_m") or s.get("length_m"))],
+                    [esc(t("beam", lang)), esc(v.get("beam_m") or s.get("beam_m"))],
+                    [esc(t("col_draught", lang)), esc(v.get("draught_m") or s.get("draught_m"))],
+                    [esc(t("col_phase", lang)), esc(phase_label(v.get("phase"), lang))],
+                    [esc(t("col_zone", lang)), esc(zone_name(self.port, v.get("zone_id"), lang))],
+                    [esc(t("col_speed", lang)), esc(v.get("sog_kn"))],
+                    [
+                        esc(t("position", lang)),
+                        esc(None if v.get("lat") is None else f"{v['lat']:.5f}, {v['lon']:.5f}"),
+                    ],
+                    [
+                        esc(t("last_seen", lang)),
+                        esc(local_time(v.get("last_seen_utc"), with_date=True))
+                        + (f" <b style='color:#ff5040'>{esc(t('dark', lang))}</b>" if v.get("dark") else ""),
+                    ],
+                ],
+                "vessel-particulars",
+            )
+        )
+        parts.append(
+            f"<h3>{esc(t('track', lang))}</h3><p data-testid='track-points'>{self.track.height} "
+            f"{esc(t('track_points', lang))} ({TRACK_HOURS:g} {esc(t('h', lang))})</p>"
+        )
         parts.append(f"<h3>{esc(t('port_call_events', lang))}</h3>")
         parts.append(events_list(self.port, state, vessel_events(state, mmsi), lang, "vessel-events"))
         parts.append(f"<h3>{esc(t('live_ukc', lang))}</h3><p>{esc(t('ukc_unavailable', lang))}</p>")

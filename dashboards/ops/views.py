@@ -86,7 +86,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]], test_id: str) -
     """A plain HTML table; cells are already escaped HTML."""
     head = "".join(f"<th>{h}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table class="ops-table" data-testid="{test_id}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (
+        f'<table class="ops-table" data-testid="{test_id}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
 
 
 def priority_badge(priority: str | None, lang: str) -> str:
@@ -114,8 +117,9 @@ def zone_page(
     zone = port.zones[zone_id]
     now = parse_utc(state.ts_utc)
     parts = [
-        f'<h2 data-testid="zone-title" data-zone="{esc(zone_id)}" data-picks="{picks}">{esc(zone_name(port, zone_id, lang))}'
-        f' <small>{esc(zone_id)} · {esc(t("kind_" + zone.kind, lang))}</small></h2>'
+        f'<h2 data-testid="zone-title" data-zone="{esc(zone_id)}" data-picks="{picks}">'
+        f"{esc(zone_name(port, zone_id, lang))}"
+        f" <small>{esc(zone_id)} · {esc(t('kind_' + zone.kind, lang))}</small></h2>"
     ]
     vessels = vessels_in_zone(state, zone_id)
     rows = []
@@ -124,7 +128,9 @@ def zone_page(
         since = parse_utc(entry.since_utc) if entry else None
         in_zone = "–"
         if since is not None and now is not None:
-            in_zone = ("" if entry is None or entry.exact else "≥ ") + duration((now - since).total_seconds(), lang)
+            in_zone = ("" if entry is None or entry.exact else "≥ ") + duration(
+                (now - since).total_seconds(), lang
+            )
         rows.append(
             [
                 f'<span class="vname">{esc(v.get("name") or v["mmsi"])}</span>',
@@ -136,9 +142,13 @@ def zone_page(
                 esc(v.get("sog_kn")),
             ]
         )
-    parts.append(f"<h3>{esc(t('vessels_here', lang))} <span data-testid='vessel-count'>{len(vessels)}</span></h3>")
-    headers = [t(k, lang) for k in ("col_name", "col_mmsi", "col_class", "col_draught", "col_in_zone",
-                                    "col_phase", "col_speed")]
+    parts.append(
+        f"<h3>{esc(t('vessels_here', lang))} <span data-testid='vessel-count'>{len(vessels)}</span></h3>"
+    )
+    headers = [
+        t(k, lang)
+        for k in ("col_name", "col_mmsi", "col_class", "col_draught", "col_in_zone", "col_phase", "col_speed")
+    ]
     parts.append(table(headers, rows, "zone-vessels") if rows else f"<p>{esc(t('none', lang))}</p>")
     if zone.kind == "gate_complex":
         gates = gates_in_zone(port, state, zone_id)
@@ -146,8 +156,10 @@ def zone_page(
         parts.append(
             table(
                 [t("col_gate", lang), t("col_queue", lang), t("col_tx_hour", lang)],
-                [[esc(feature_name(port, g["id"], lang)), esc(g.get("queue")), esc(g.get("tx_last_hour"))]
-                 for g in gates],
+                [
+                    [esc(feature_name(port, g["id"], lang)), esc(g.get("queue")), esc(g.get("tx_last_hour"))]
+                    for g in gates
+                ],
                 "zone-gates",
             )
         )
@@ -156,8 +168,14 @@ def zone_page(
     parts.append(
         table(
             [t("col_priority", lang), t("col_alert", lang), t("col_time", lang)],
-            [[priority_badge(a.get("priority"), lang), alert_text(a, lang),
-              esc(local_time(a.get("raised_utc") or a.get("ts_utc")))] for a in alerts],
+            [
+                [
+                    priority_badge(a.get("priority"), lang),
+                    alert_text(a, lang),
+                    esc(local_time(a.get("raised_utc") or a.get("ts_utc"))),
+                ]
+                for a in alerts
+            ],
             "zone-alerts",
         )
         if alerts
@@ -169,7 +187,9 @@ def zone_page(
     return "".join(parts)
 
 
-def events_list(port: Port, state: OpsState, events: Sequence[Mapping[str, Any]], lang: str, test_id: str) -> str:
+def events_list(
+    port: Port, state: OpsState, events: Sequence[Mapping[str, Any]], lang: str, test_id: str
+) -> str:
     """A timeline, newest first: local time, vessel, event, place."""
     if not events:
         return f"<p>{esc(t('none', lang))}</p>"
@@ -201,5 +221,7 @@ def alerts_table(
         ]
         for a in alerts
     ]
-    headers = [t(k, lang) for k in ("col_priority", "col_alert", "col_zone", "col_kind", "col_state", "col_time")]
+    headers = [
+        t(k, lang) for k in ("col_priority", "col_alert", "col_zone", "col_kind", "col_state", "col_time")
+    ]
     return table(headers, rows, "desk-alerts")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,8 +21,7 @@ MAP_X0 = 220  # the zone list's width: the map starts right of it
 def open_desk(chrome: Any, url: str, width: int = 1366, height: int = 768) -> Any:
     page = chrome.new_page(viewport={"width": width, "height": height})
     off_machine: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(LOCAL)
-            else off_machine.append(r.url))
+    page.on("request", lambda r: None if r.url.startswith(LOCAL) else off_machine.append(r.url))
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text[:300]) if m.type == "error" else None)
     page.goto(url)
@@ -90,8 +89,11 @@ def test_clicking_a_zone_on_the_map_opens_its_page(desk: Any, demo: Any) -> None
     port = load_port()
     by_zone = vessels_by_zone(engine_snapshot(demo.live.url))
     # an anchorage with no ship in it, so the click lands on the anchorage, not on a ship
-    empty = [z.id for z in port.zones.values() if z.kind == "anchorage" and not by_zone.get(z.id)
-             and z.id != "Z-ANC-PILOT"]
+    empty = [
+        z.id
+        for z in port.zones.values()
+        if z.kind == "anchorage" and not by_zone.get(z.id) and z.id != "Z-ANC-PILOT"
+    ]
     if not empty:
         pytest.skip("every anchorage holds a ship right now")
     zone_id = empty[0]
