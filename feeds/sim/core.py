@@ -31,6 +31,7 @@ from feeds.sim.landside import customs_events, gate_events, tide_readings
 from feeds.sim.plan import KN, Call, Leg, Planner
 from feeds.sim.routes import Path, router_for
 from twin.port import Port
+from twin.tide import TideLevel
 
 TRUTH_SCHEMA: dict[str, pl.DataType] = {
     "ts_utc": UTC_US, "mmsi": pl.UInt32(), "call_id": pl.String(), "event": pl.String(),
@@ -50,6 +51,13 @@ class SimConfig:
     anchorages at `start_utc` (nothing before the window is emitted).
     rate_scale: multiplies every class's arrival rate (1.0 = the table in `feeds.sim.fleet`).
     tugs / pilot_boats: service craft counts (class B, no port calls).
+    demand: (class name, factor) pairs multiplying that class's arrival rate on top of the table; the
+    baseline arrivals stay as they are (a factor above 1 adds arrivals from their own stream, below 1
+    thins them with their own stream), so a what-if run shares its arrivals with the baseline.
+    ukc_fraction: (channel part, fraction of draught) pairs replacing the planner's 10 % static UKC.
+    per_call_rng: plan each arrival with its own generator seeded from (seed, arrival), so that a change
+    to one call (a closed berth, a deeper channel) does not reshuffle the stays of all later calls.
+    landside: False skips gate and customs events (fast-time planning runs need only the calls).
     """
 
     seed: int = 0
@@ -59,6 +67,10 @@ class SimConfig:
     rate_scale: float = 1.0
     tugs: int = SERVICE_CRAFT["tug"][0]
     pilot_boats: int = SERVICE_CRAFT["pilot"][0]
+    demand: tuple[tuple[str, float], ...] = ()
+    ukc_fraction: tuple[tuple[str, float], ...] = ()
+    per_call_rng: bool = False
+    landside: bool = True
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:
@@ -125,26 +137,40 @@ def _tide_function(port: Port) -> Callable[[np.ndarray], np.ndarray]:
         return fallback
 
 
+def _level_of(tide: TideLevel) -> Callable[[np.ndarray], np.ndarray]:
+    """A TideLevel as a function of UNIX seconds (m above chart datum)."""
+
+    def level(t: np.ndarray) -> np.ndarray:
+        times = (np.asarray(t, float) * 1e6).astype(np.int64).astype("datetime64[us]")
+        return np.asarray(tide.level_m(times), float)
+
+    return level
+
+
 class Simulation:
     """A planned simulation of port traffic; see the module docstring for the contract."""
 
-    def __init__(self, config: SimConfig, port: Port) -> None:
+    def __init__(self, config: SimConfig, port: Port, tide: TideLevel | None = None) -> None:
+        """Plan the window; `tide` (m above chart datum) replaces the port's tide model when given
+        (a what-if tide offset or surge)."""
         self.config = config
         self.port = port
         self.t0 = config.start_utc.timestamp()
         self.t1 = self.t0 + config.hours * 3600.0
         self._rng = {k: np.random.default_rng([config.seed, i]) for i, k in
-                     enumerate(("arrivals", "plan", "craft", "ais", "gate", "customs", "tide"))}
-        self._level = _tide_function(port)
+                     enumerate(("arrivals", "plan", "craft", "ais", "gate", "customs", "tide", "demand"))}
+        self._level = _tide_function(port) if tide is None else _level_of(tide)
         t_plan0 = self.t0 - config.warmup_h * 3600.0
         grid = np.arange(t_plan0 - 86400.0, self.t1 + 12 * 86400.0, 300.0)
         self.router = router_for(port)
-        self.planner = Planner(port, self.router, grid, self._level(grid), self._rng["plan"])
+        self.planner = Planner(port, self.router, grid, self._level(grid), self._rng["plan"],
+                               ukc_fraction=dict(config.ukc_fraction))
         self._calls = self._plan_calls(t_plan0)
         self._craft = self._plan_craft()
         self._ais: tuple[np.ndarray, list[str], pl.DataFrame] | None = None
-        self.gate = gate_events(self._calls, port, self._rng["gate"], self.t0, self.t1)
-        self.customs = customs_events(self._calls, self._rng["customs"], self.t0, self.t1)
+        t_land = self.t1 if config.landside else self.t0  # an empty window gives empty frames
+        self.gate = gate_events(self._calls, port, self._rng["gate"], self.t0, t_land)
+        self.customs = customs_events(self._calls, self._rng["customs"], self.t0, t_land)
         self.tide = tide_readings(self._level, self._rng["tide"], self.t0, self.t1)
         self.cargo = self._cargo_reports()
 
@@ -181,14 +207,46 @@ class Simulation:
         taken: set[int] = set()
         calls = []
         self.unplanned: list[Particulars] = []  # no berth for them within MAX_WAIT_S
-        for t, ci in arrivals:
-            ship = draw_particulars(CLASSES[ci], rng, taken)
+        self.unplanned_at: list[float] = []  # their arrival times (UNIX s), warm-up included
+        ships = [(t, k, draw_particulars(CLASSES[ci], rng, taken)) for k, (t, ci) in enumerate(arrivals)]
+        if self.config.demand:
+            ships = self._demand_changed(ships, t_plan0, taken)
+        for t, k, ship in ships:
+            if self.config.per_call_rng:
+                self.planner.rng = np.random.default_rng([self.config.seed, 100, k])
             call = self.planner.plan(ship, t, 1)
             if call is None:
                 self.unplanned.append(ship)
+                self.unplanned_at.append(t)
             elif call.t_end > self.t0 and call.t_start < self.t1:
                 calls.append(call)
         return calls
+
+    def _demand_changed(self, ships: list[tuple[float, int, Particulars]], t_plan0: float, taken: set[int]
+                        ) -> list[tuple[float, int, Particulars]]:
+        """The baseline arrivals thinned or topped up per class by `config.demand`, from their own stream.
+
+        Every baseline arrival draws one uniform whatever its class, so the thinning of one class does
+        not depend on another's factor; extra arrivals get keys from 10**6 up (their own plan streams).
+        """
+        rng = self._rng["demand"]
+        factor = dict(self.config.demand)
+        keep_u = rng.uniform(size=len(ships))
+        out = [s for s, u in zip(ships, keep_u, strict=True)
+               if u < factor.get(s[2].ship_class, 1.0)]
+        extra: list[tuple[float, int]] = []
+        for ci, cls in enumerate(CLASSES):
+            extra_factor = max(factor.get(cls.name, 1.0) - 1.0, 0.0)
+            rate_s = cls.per_day * self.config.rate_scale * extra_factor / 86400.0
+            t = t_plan0
+            while rate_s > 0:
+                t += float(rng.exponential(1.0 / rate_s))
+                if t >= self.t1:
+                    break
+                extra.append((t, ci))
+        extra.sort()
+        out += [(t, 10**6 + j, draw_particulars(CLASSES[ci], rng, taken)) for j, (t, ci) in enumerate(extra)]
+        return sorted(out, key=lambda s: (s[0], s[1]))
 
     def _plan_craft(self) -> list[Craft]:
         rng = self._rng["craft"]

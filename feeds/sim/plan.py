@@ -96,8 +96,10 @@ class Planner:
     """Commits calls one by one against berth, tide and one-way-channel bookings."""
 
     def __init__(self, port: Port, router: Router, tide_t: np.ndarray, tide_m: np.ndarray,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, ukc_fraction: dict[str, float] | None = None) -> None:
         self.port = port
+        # required static UKC as a fraction of draught per channel part (outer/inner); 10 % otherwise
+        self.ukc_fraction = dict(ukc_fraction or {})
         self.router = router
         self.rng = rng
         self.tide_t = tide_t  # regular grid of UNIX seconds
@@ -172,8 +174,17 @@ class Planner:
         return min(s.design_depth_m for s in self.port.channel.segments
                    if s.chainage_to_km > lo and s.chainage_from_km < hi)
 
-    def tide_ok(self, t0: float, t1: float, draught_m: float, depth_m: float) -> bool:
-        need = (1.0 + UKC_FRACTION) * draught_m - depth_m
+    def need_m(self, k0: float, k1: float, draught_m: float) -> float:
+        """Tide (m above CD) the stretch k0–k1 needs: max over its segments of (1 + UKC) x draught - depth."""
+        lo, hi = sorted((k0, k1))
+        return max((1.0 + self.ukc_fraction.get(s.part, UKC_FRACTION)) * draught_m - s.design_depth_m
+                   for s in self.port.channel.segments if s.chainage_to_km > lo and s.chainage_from_km < hi)
+
+    def tide_ok(self, t0: float, t1: float, draught_m: float, depth_m: float | None = None,
+                need_m: float | None = None) -> bool:
+        """The tide stays at or above the need over [t0, t1]: `need_m` (m above CD) when given, else
+        the 10 % rule over `depth_m`."""
+        need = need_m if need_m is not None else (1.0 + UKC_FRACTION) * draught_m - float(depth_m or 0.0)
         if need <= float(self.tide_m.min()):
             return True
         i0 = int(np.searchsorted(self.tide_t, t0)) - 1
@@ -270,10 +281,10 @@ class Planner:
             axis, _, dur = transit(berth_id, k_from)
             t_axis_end = t0 + axis.length_m / v_ch
             t_fast = t0 + dur
-            depth = self.min_depth(k_from, self._berth_km[berth_id])
+            need = self.need_m(k_from, self._berth_km[berth_id], d_in)
             # Big ships may wait for the one-way channel after their work: keep the berth longer.
             ok = self.berth_free(berth_id, t_fast, t_fast + stay_s + (6 * 3600.0 if big else 0.0)) \
-                and self.tide_ok(t0, t_axis_end, d_in, depth) \
+                and self.tide_ok(t0, t_axis_end, d_in, need_m=need) \
                 and (not big or self.channel_free(t0, t_axis_end, +1))
             return ok, t_fast, t_axis_end
 
@@ -293,12 +304,12 @@ class Planner:
             to_anc_axis = self.axis_path(PILOT_JOIN_KM, k_a)
             conn_a = self.router.path(self.axis_point(k_a), q)
             # The first stretch must itself respect tide and one-way rules: shift arrival if not.
-            depth_a = self.min_depth(PILOT_JOIN_KM, k_a)
+            need_a = self.need_m(PILOT_JOIN_KM, k_a, d_in)
             shift = 0.0
             while True:
                 t0 = t_join + shift
                 t1 = t0 + to_anc_axis.length_m / v_ch
-                if self.tide_ok(t0, t1, d_in, depth_a) and (not big or self.channel_free(t0, t1, +1)):
+                if self.tide_ok(t0, t1, d_in, need_m=need_a) and (not big or self.channel_free(t0, t1, +1)):
                     break
                 shift += STEP_S
                 if shift > MAX_WAIT_S:
@@ -357,11 +368,11 @@ class Planner:
         k_b = self._berth_km[berth_id]
         out_axis = self.axis_path(k_b, 0.0)
         t_dep = t_fast + stay_s
-        depth_out = self.min_depth(0.0, k_b)
+        need_out = self.need_m(0.0, k_b, d_out)
         while True:
             t_ax0 = t_dep + out_conn.length_m / v_conn
             t_ax1 = t_ax0 + out_axis.length_m / v_ch
-            tide_ok = self.tide_ok(t_ax0, t_ax1, d_out, depth_out)
+            tide_ok = self.tide_ok(t_ax0, t_ax1, d_out, need_m=need_out)
             if tide_ok and (not big or self.channel_free(t_ax0, t_ax1, -1)):
                 break
             t_dep += STEP_S
