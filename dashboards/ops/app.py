@@ -190,7 +190,7 @@ class OpsDesk:
     def select_vessel(self, mmsi: int) -> None:
         """Open the vessel's page (its track goes on the map)."""
         self.mmsi = mmsi
-        self._vessel_page.load(mmsi)
+        self._vessel_page.load(mmsi, self.ctx.store.state().ts_utc)
         self.tabs.active = 2
         self.refresh(force=True)
 
@@ -327,7 +327,11 @@ class OpsDesk:
 
 
 def make_session_app(ctx: OpsContext) -> Callable[[], pn.viewable.Viewable]:
-    """The function Panel calls once per browser session; `?lang=en` starts in English."""
+    """The function Panel calls once per browser session.
+
+    Query arguments (deep links): `lang=en` starts in English, `zone=<zone id>` opens a zone,
+    `vessel=<mmsi>` a vessel page.
+    """
 
     def session() -> pn.viewable.Viewable:
         args = pn.state.session_args or {}
@@ -336,6 +340,9 @@ def make_session_app(ctx: OpsContext) -> Callable[[], pn.viewable.Viewable]:
         zone = args.get("zone", [b""])[0].decode()
         if zone in ctx.port.zones:
             desk.select_zone(zone)
+        vessel = args.get("vessel", [b""])[0].decode()
+        if vessel.isdigit():
+            desk.select_vessel(int(vessel))
         pn.state.add_periodic_callback(desk.refresh, period=REFRESH_MS)
         return desk.layout
 

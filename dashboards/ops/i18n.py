@@ -72,7 +72,11 @@ TEXT: dict[str, dict[str, str]] = {
     "track_points": {"zh": "航迹点", "en": "track points"},
     "port_call_events": {"zh": "港口作业事件", "en": "Port-call events"},
     "live_ukc": {"zh": "实时富余水深", "en": "Live under-keel clearance"},
-    "ukc_unavailable": {"zh": "无法计算", "en": "not available"},
+    "ukc_unavailable": {
+        "zh": "暂无：引擎尚未提供按港口规则计算的实时富余水深（需方形系数与港口富余水深规则）。",
+        "en": "Not available yet: the engine does not yet give a live UKC under the port's rule "
+        "(it needs the block coefficient and the port's UKC rule).",
+    },
     "length": {"zh": "船长(米)", "en": "Length (m)"},
     "beam": {"zh": "船宽(米)", "en": "Beam (m)"},
     "imo": {"zh": "IMO", "en": "IMO"},
