@@ -1,0 +1,211 @@
+"""The desk's store and queries on hand-made bus messages; the operator check; the ack path."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from dashboards.ops.acks import AckResult, check_operator
+from dashboards.ops.store import OpsStore, alert_zone, open_alerts, vessels_in_zone, zone_of_feature
+from geodata import load_port
+
+COLS = [
+    "mmsi",
+    "name",
+    "ship_class",
+    "lon",
+    "lat",
+    "sog_kn",
+    "cog_deg",
+    "heading_deg",
+    "length_m",
+    "beam_m",
+    "draught_m",
+    "phase",
+    "zone_id",
+    "h3",
+    "last_seen_utc",
+    "dark",
+]
+
+
+def row(mmsi: int, zone: str | None, phase: str = "at_anchor") -> list[Any]:
+    return [
+        mmsi,
+        f"SHIP {mmsi}",
+        "cargo",
+        110.5,
+        21.1,
+        0.0,
+        0.0,
+        0.0,
+        200.0,
+        30.0,
+        12.0,
+        phase,
+        zone,
+        None,
+        "2026-11-28T01:00:00Z",
+        False,
+    ]
+
+
+def snapshot(**parts: Any) -> dict[str, Any]:
+    base = {
+        "v": 1,
+        "type": "snapshot",
+        "seq": 0,
+        "ts_utc": "2026-11-28T01:00:00Z",
+        "vessels": {"columns": COLS, "rows": []},
+        "berths": [],
+        "anchorages": [],
+        "gates": [],
+        "events": [],
+        "alerts": [],
+        "feeds": {},
+    }
+    return base | parts
+
+
+def delta(seq: int, ts: str, **parts: Any) -> dict[str, Any]:
+    return {"v": 1, "type": "delta", "seq": seq, "ts_utc": ts} | parts
+
+
+@pytest.fixture(scope="module")
+def port() -> Any:
+    return load_port()
+
+
+def test_vessels_are_kept_upserted_and_removed() -> None:
+    store = OpsStore("ws://127.0.0.1:9/stream")
+    store._merge(snapshot(vessels={"columns": COLS, "rows": [row(1, "Z-ANC-IN-1"), row(2, "Z-ANC-IN-1")]}))
+    store._merge(
+        delta(
+            1,
+            "2026-11-28T01:10:00Z",
+            vessels={"columns": COLS, "rows": [row(2, "Z-CH-INNER", "in_channel")], "removed": [1]},
+        )
+    )
+    state = store.state()
+    assert set(state.vessels) == {2}
+    assert state.vessels[2]["zone_id"] == "Z-CH-INNER"
+    assert store.state() is state  # one shared copy until the next message
+
+
+def test_time_in_zone_is_a_lower_bound_for_ships_first_met_in_a_snapshot() -> None:
+    store = OpsStore("ws://127.0.0.1:9/stream")
+    store._merge(snapshot(vessels={"columns": COLS, "rows": [row(1, "Z-ANC-IN-1")]}))
+    store._merge(delta(1, "2026-11-28T01:05:00Z", vessels={"columns": COLS, "rows": [row(2, "Z-ANC-IN-1")]}))
+    store._merge(delta(2, "2026-11-28T01:06:00Z", vessels={"columns": COLS, "rows": [row(1, "Z-ANC-IN-1")]}))
+    entry = store.state().zone_entry
+    assert (entry[1].since_utc, entry[1].exact) == ("2026-11-28T01:00:00Z", False)
+    assert (entry[2].since_utc, entry[2].exact) == ("2026-11-28T01:05:00Z", True)
+    # a reconnect's snapshot keeps what the desk already knew
+    store._merge(
+        snapshot(
+            ts_utc="2026-11-28T02:00:00Z",
+            vessels={"columns": COLS, "rows": [row(1, "Z-ANC-IN-1"), row(2, "Z-ANC-IN-1")]},
+        )
+    )
+    assert store.state().zone_entry[2].since_utc == "2026-11-28T01:05:00Z"
+
+
+def test_zone_members_resolve_to_their_zone(port: Any) -> None:
+    zones = zone_of_feature(port)
+    assert zones["ANC-IN-1"] == "Z-ANC-IN-1"
+    assert zones["CH-IN-1"] == "Z-CH-INNER"
+    assert zones["BM-CT-1"] == "Z-PA-BAOMAN"
+    assert zones["GATE-BM-IN"] == "Z-GATE-BM-CT"
+
+
+def test_open_alerts_most_urgent_first_with_zone_and_kind_filters(port: Any) -> None:
+    zones = zone_of_feature(port)
+    store = OpsStore("ws://127.0.0.1:9/stream")
+    alerts = [
+        {"id": "a", "rule": "anchor_wait", "priority": "caution", "state": "raised", "subject": "ANC-IN-1"},
+        {"id": "b", "rule": "ukc", "priority": "alarm", "state": "raised", "subject": 7},
+        {"id": "c", "rule": "ukc", "priority": "warning", "state": "cleared", "subject": 7},
+        {
+            "id": "d",
+            "rule": "gate_queue",
+            "priority": "warning",
+            "state": "raised",
+            "zone_id": "Z-GATE-BM-CT",
+        },
+    ]
+    store._merge(
+        snapshot(vessels={"columns": COLS, "rows": [row(7, "Z-CH-INNER", "in_channel")]}, alerts=alerts)
+    )
+    state = store.state()
+    assert [a["id"] for a in open_alerts(state, zones)] == ["b", "d", "a"]
+    assert [a["id"] for a in open_alerts(state, zones, zone_id="Z-CH-INNER")] == ["b"]
+    assert [a["id"] for a in open_alerts(state, zones, kind="anchor_wait")] == ["a"]
+    assert alert_zone(alerts[0], state, zones) == "Z-ANC-IN-1"
+    assert [v["mmsi"] for v in vessels_in_zone(state, "Z-CH-INNER")] == [7]
+
+
+def test_the_operator_token_is_required_and_checked() -> None:
+    assert check_operator(None, "anything") == "ack_no_token"
+    assert check_operator("s3cret", None) == "ack_bad_token"
+    assert check_operator("s3cret", "wrong") == "ack_bad_token"
+    assert check_operator("s3cret", "s3cret") is None
+
+
+class FakeAcknowledger:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str, str]] = []
+
+    async def acknowledge(self, alert_id: str, by: str, note: str, ts_utc: str) -> AckResult:
+        self.sent.append((alert_id, by, note, ts_utc))
+        return AckResult(True, "journal seq 42")
+
+
+def _desk(port: Any, token: str | None, ack: FakeAcknowledger) -> Any:
+    from dashboards.ops.app import OpsContext, OpsDesk
+    from dashboards.ops.deck import DeckBuilder
+
+    store = OpsStore("ws://127.0.0.1:9/stream")
+    store._merge(
+        snapshot(
+            alerts=[
+                {
+                    "id": "a1",
+                    "rule": "ukc",
+                    "priority": "alarm",
+                    "state": "raised",
+                    "subject": "ANC-IN-1",
+                    "text_zh": "富余水深不足",
+                    "text_en": "UKC low",
+                }
+            ]
+        )
+    )
+    ctx = OpsContext(port, store, DeckBuilder(port), ack, token, None, zone_of_feature(port))
+    return OpsDesk(ctx)
+
+
+def test_the_desk_sends_an_acknowledgement_only_with_the_right_token(port: Any) -> None:
+    ack = FakeAcknowledger()
+    desk = _desk(port, "s3cret", ack)
+    desk.ack_alert.value = "a1"
+    desk.ack_note.value = "pilot informed"
+    desk.ack_by.value = "VTS-2"
+    desk.ack_token.value = "wrong"
+    asyncio.run(desk._on_ack(None))
+    assert not ack.sent and "Refused" not in desk.ack_message.object and "拒绝" in desk.ack_message.object
+    desk.ack_token.value = "s3cret"
+    asyncio.run(desk._on_ack(None))
+    assert ack.sent == [("a1", "VTS-2", "pilot informed", "2026-11-28T01:00:00Z")]
+    assert "journal seq 42" in desk.ack_message.object
+
+
+def test_a_desk_without_a_configured_token_refuses_every_acknowledgement(port: Any) -> None:
+    ack = FakeAcknowledger()
+    desk = _desk(port, None, ack)
+    desk.ack_alert.value = "a1"
+    desk.ack_note.value = "n"
+    desk.ack_token.value = "s3cret"
+    asyncio.run(desk._on_ack(None))
+    assert not ack.sent and "TWIN_OPERATOR_TOKEN" in desk.ack_message.object
