@@ -391,13 +391,90 @@ class NmeaDecoder:
 
     def _assemble(
         self, s: pl.DataFrame, n: int, final: bool, out: _Outcome
-    ) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-        """Split singles from fragments and reassemble the fragments in item order."""
-        singles = s.filter(pl.col("count") == 1)
-        frags = s.filter(pl.col("count") > 1).sort(ITEM).select(
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Split singles from fragments and reassemble the fragments in item order.
+
+        Returns `(singles, multis)`, both with `_item` (the first fragment's, which owns the
+        message), `payload`, `fill`, `ts_us`. Two-sentence messages without a tag-block group
+        (nearly all of them) pair vectorised; other keys go through `_assemble_loop`. Keys
+        partition the fragments, so the two paths cannot interfere.
+        """
+        singles = s.filter(pl.col("count") == 1).select(ITEM, "payload", "fill", "ts_us")
+        frags = s.filter(pl.col("count") > 1).select(
             ITEM, "talker", "count", "num", "seq", "chan", "payload", "fill", "ts_us", "station",
             "group",
         )
+        simple = (pl.col("count") == 2) & pl.col("group").is_null()
+        pairs = self._assemble_pairs(frags.filter(simple), n, final, out)
+        rest = self._assemble_loop(frags.filter(~simple).sort(ITEM), n, final, out)
+        return singles, pl.concat([pairs, rest])
+
+    @staticmethod
+    def _assemble_pairs(f: pl.DataFrame, n: int, final: bool, out: _Outcome) -> pl.DataFrame:
+        """Pair two-sentence messages: in each key's item order, fragment 1 followed at once
+        by fragment 2 (within the gap limits) is a message; the same outcomes as the loop."""
+        f = f.with_columns(station=pl.col("station").fill_null("")).sort(
+            "station", "talker", "chan", "seq", ITEM
+        )
+        same = pl.all_horizontal(
+            *[(pl.col(k) == pl.col(k).shift(-1)).fill_null(False)
+              for k in ("station", "talker", "chan", "seq")]
+        )
+        f = f.with_columns(
+            _next_same=same,
+            _next_num=pl.col("num").shift(-1),
+            _next_item=pl.col(ITEM).shift(-1),
+            _next_ts=pl.col("ts_us").shift(-1),
+            _next_payload=pl.col("payload").shift(-1),
+            _next_fill=pl.col("fill").shift(-1),
+        )
+        gap_items = pl.col("_next_item") - pl.col(ITEM)
+        gap_s = (pl.col("_next_ts") - pl.col("ts_us")).abs()
+        too_far = (gap_items > FRAGMENT_GAP_ITEMS) | (gap_s > FRAGMENT_GAP_S * 1_000_000).fill_null(
+            False
+        )
+        first = pl.col("num") == 1
+        f = f.with_columns(
+            _pair=first & pl.col("_next_same") & (pl.col("_next_num") == 2) & ~too_far,
+        )
+        # A fragment 2 is taken when the row before it in its key opened a pair.
+        f = f.with_columns(_taken=pl.col("_pair").shift(1).fill_null(False) & (pl.col("num") == 2))
+        pairs = f.filter("_pair")
+        out.owner[pairs["_next_item"].to_numpy()] = pairs[ITEM].to_numpy()
+        label = pl.concat_str(
+            pl.lit("fragment "), pl.col("num").cast(pl.String), pl.lit(" of 2 (seq '"),
+            pl.col("seq"), pl.lit("', channel '"), pl.col("chan"), pl.lit("') "),
+        )
+        lone = f.filter(first & ~pl.col("_pair"))
+        at_end = ~pl.col("_next_same")
+        carry = at_end & pl.lit(not final) & (pl.col(ITEM) >= n - CARRY_WINDOW)
+        out.state[lone.filter(carry)[ITEM].to_numpy()] = CARRIED
+        why = (
+            pl.when(at_end).then(pl.lit("never got its remaining fragments"))
+            .when(pl.col("_next_num") == 1)
+            .then(pl.lit("was followed by a new message before its next fragment"))
+            .when(pl.col("_next_num") == 2).then(pl.lit("got no next fragment in time"))
+            .otherwise(pl.lit("was followed by a fragment out of order"))
+        )
+        out.reject(lone.filter(~carry).select(
+            ITEM, rule=pl.lit("nmea.incomplete_fragment"), detail=pl.concat_str(label, why),
+        ))
+        orphans = f.filter(~first & ~pl.col("_taken"))
+        out.reject(orphans.select(
+            ITEM, rule=pl.lit("nmea.orphan_fragment"),
+            detail=pl.concat_str(label, pl.lit("without fragment "),
+                                 (pl.col("num") - 1).cast(pl.String)),
+        ))
+        return pairs.select(
+            ITEM,
+            pl.concat_str("payload", "_next_payload").alias("payload"),
+            pl.col("_next_fill").alias("fill"),
+            pl.coalesce("ts_us", "_next_ts").alias("ts_us"),
+        )
+
+    @staticmethod
+    def _assemble_loop(frags: pl.DataFrame, n: int, final: bool, out: _Outcome) -> pl.DataFrame:
+        """Reassemble fragments one by one (messages of 3+ sentences, tag-block groups)."""
         pending: dict[tuple[object, ...], list[dict[str, Any]]] = {}
         done: list[dict[str, Any]] = []
         errors: list[tuple[int, str, str]] = []
@@ -433,10 +510,11 @@ class NmeaDecoder:
                 chain.append(row)
             chain = pending[key]
             if len(chain) == chain[0]["count"]:
+                members = np.asarray([r[ITEM] for r in chain], dtype=np.int64)
+                out.owner[members] = members[0]
                 done.append(
                     {
                         ITEM: chain[0][ITEM],
-                        "members": [r[ITEM] for r in chain],
                         "payload": "".join(str(r["payload"]) for r in chain),
                         "fill": chain[-1]["fill"],
                         "ts_us": next((r["ts_us"] for r in chain if r["ts_us"] is not None),
@@ -450,27 +528,13 @@ class NmeaDecoder:
             else:
                 out.state[[r[ITEM] for r in chain]] = CARRIED
         out.reject_list(errors)
-        return singles, done
+        schema = {ITEM: pl.Int64(), "payload": pl.String(), "fill": pl.Int64(),
+                  "ts_us": pl.Int64()}
+        return pl.DataFrame(done, schema=schema) if done else pl.DataFrame(schema=schema)
 
-    def _messages(
-        self, singles: pl.DataFrame, multis: list[dict[str, Any]], out: _Outcome
-    ) -> None:
-        """Route whole messages by type: vectorised positions, pyais statics, counted skips."""
-        for message in multis:
-            members = np.asarray(message["members"], dtype=np.int64)
-            out.owner[members] = members[0]
-        msgs = singles.select(ITEM, "payload", "fill", "ts_us")
-        if multis:
-            extra = pl.DataFrame(
-                {
-                    ITEM: [m[ITEM] for m in multis],
-                    "payload": [m["payload"] for m in multis],
-                    "fill": [m["fill"] for m in multis],
-                    "ts_us": [m["ts_us"] for m in multis],
-                },
-                schema=msgs.schema,
-            )
-            msgs = pl.concat([msgs, extra])
+    def _messages(self, singles: pl.DataFrame, multis: pl.DataFrame, out: _Outcome) -> None:
+        """Route whole messages by type: vectorised positions and statics, counted skips."""
+        msgs = pl.concat([singles, multis.cast(singles.schema)])
         if self.default_us is not None:
             msgs = msgs.with_columns(pl.col("ts_us").fill_null(self.default_us))
         msgs = msgs.with_columns(

@@ -131,3 +131,26 @@ def test_garbage_aisstream_lines_never_raise(lines: list[str]) -> None:
     result = parse_aisstream_lines(lines, "prop")
     assert result.accounting_holds()
     assert result.items_read == sum(1 for line in lines if line.rstrip("\r\n").strip())
+
+
+FRAGMENTS = [line for line in POOL if line.split(",")[1:2] != ["1"] and "VDM" in line]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(FRAGMENTS + POOL[:40]), max_size=40), st.randoms(use_true_random=False))
+def test_vectorised_pairing_equals_the_sequential_loop(lines: list[str], rnd: object) -> None:
+    rnd.shuffle(lines)  # type: ignore[attr-defined]
+    fast = parse_nmea_lines(lines, "prop", CLOCK)
+    original = NmeaDecoder.__dict__["_assemble_pairs"]  # the staticmethod object itself
+
+    def loop_only(f, n, final, out):  # type: ignore[no-untyped-def]
+        return NmeaDecoder._assemble_loop(f.sort("_item"), n, final, out)
+
+    setattr(NmeaDecoder, "_assemble_pairs", staticmethod(loop_only))  # noqa: B010
+    try:
+        slow = parse_nmea_lines(lines, "prop", CLOCK)
+    finally:
+        setattr(NmeaDecoder, "_assemble_pairs", original)  # noqa: B010
+    assert fast.rejected.select("line", "rule").equals(slow.rejected.select("line", "rule"))
+    for kind in ("ais_position", "ais_static"):
+        assert fast.frames[kind].equals(slow.frames[kind])
