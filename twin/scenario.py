@@ -64,6 +64,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from twin.port import Berth, ChannelRoute, Port, Provenance
 from twin.tide import TideLevel
+from twin.ukc import UkcRule, Vessel
 
 SCENARIO_VERSION = 1
 # The simulator's vessel classes (feeds.sim.fleet.CLASSES); twin/ does not import feeds, so they
@@ -556,4 +557,98 @@ TideTransform = Callable[[TideLevel], TideLevel]
 
 __all__ = ["CHANNEL_PARTS", "SCENARIO_VERSION", "VESSEL_CLASSES", "DesignVessel", "Dredge", "NewBerth",
            "Scenario", "ScenarioFileError", "ScenarioTide", "apply_to_depth", "apply_to_port",
-           "apply_to_tide", "bundled", "check_against", "dredge_mask", "load_scenario", "parse_scenario"]
+           "apply_to_tide", "bundled", "check_against", "design_vessel", "dredge_mask", "load_scenario",
+           "parse_scenario", "ukc_difference", "window_hours_per_day"]
+
+
+# -- difference layers --------------------------------------------------------------------------
+def ukc_difference(baseline_grid: xr.DataArray, scenario_grid: xr.DataArray, vessel: Vessel,
+                   time: np.datetime64, tide: float | TideLevel, *, rule: UkcRule | None = None,
+                   squat_method: str = "barrass-confined") -> xr.DataArray:
+    """Net UKC gain (+) or loss (−) per cell (m), scenario − baseline, for one vessel at one time.
+
+    Both grids are depth below CD (m) on the same cells. Cells whose depth did not change are exactly
+    0 (land and no-data cells included), so the layer is zero outside a dredged area. ``tide`` is a
+    level (m above CD) or a model; pass the scenario's tide (:func:`apply_to_tide`) to see a surge.
+    """
+    from twin.ukc import ukc_grid  # keeps the module light for parsing-only callers
+
+    if baseline_grid.shape != scenario_grid.shape:
+        raise ValueError(f"grids differ in shape: {baseline_grid.shape} vs {scenario_grid.shape}")
+    used_rule = rule or UkcRule()
+    base = ukc_grid(baseline_grid, vessel, np.asarray([time]), tide, rule=used_rule,
+                    squat_method=squat_method)["net_ukc_m"].isel(time=0)
+    scen = ukc_grid(scenario_grid, vessel, np.asarray([time]), tide, rule=used_rule,
+                    squat_method=squat_method)["net_ukc_m"].isel(time=0)
+    same = np.asarray(baseline_grid.values == scenario_grid.values) | (
+        np.isnan(np.asarray(baseline_grid.values, float)) & np.isnan(np.asarray(scenario_grid.values, float)))
+    diff = np.where(same, 0.0, np.asarray(scen.values) - np.asarray(base.values))
+    return xr.DataArray(diff, dims=base.dims, coords=base.coords,
+                        attrs={"units": "m", "long_name": "net UKC difference, scenario minus baseline",
+                               "draught_m": vessel.draught_m})
+
+
+def design_vessel(scenario: Scenario | None, dwt: float | None = None, draught_m: float | None = None,
+                  speed_kn: float = 9.0) -> Vessel:
+    """The UKC vessel of a scenario's [vessel] table, or one drawn from ``dwt`` (twin.ukc_cli's table of
+    particulars; draught by default the simulator's laden draught relation at 400,000 t: 23.0 m)."""
+    if scenario is not None and scenario.vessel is not None and dwt is None:
+        v = scenario.vessel
+        return Vessel(draught_m=draught_m or v.draught_m, speed_kn=v.speed_kn, cb=v.cb, beam_m=v.beam_m,
+                      length_m=v.length_m, vessel_id=f"design {v.dwt or ''}".strip())
+    from twin.ukc_cli import particulars_from_dwt
+
+    d = float(dwt or 400_000)
+    length, beam, cb = particulars_from_dwt(d)
+    # laden draught scales with dwt^(1/3) about the simulator's 400 kt / 23.0 m ore carrier
+    t = draught_m or round(23.0 * (d / 400_000) ** (1 / 3), 1)
+    return Vessel(draught_m=t, speed_kn=speed_kn, cb=cb, beam_m=beam, length_m=length,
+                  vessel_id=f"{d:.0f} dwt")
+
+
+def window_hours_per_day(port: Port, scenario: Scenario, vessel: Vessel, tide: TideLevel,
+                         start: np.datetime64, days: int, *, rules: Mapping[str, UkcRule] | None = None,
+                         to_km: float | None = None, step_km: float = 0.5, step_s: float = 60.0,
+                         outbound: bool = False) -> list[dict[str, Any]]:
+    """Tidal-window hours per UTC day for ``vessel`` along the channel, baseline and scenario.
+
+    The route is the channel's control points from K0 to ``to_km`` (default the channel end) at the
+    segments' design depths (the scenario's after :func:`apply_to_port`), with ``rules`` per channel part
+    (default outer 15 %, inner 10 % of draught, as `twin ukc window`; a scenario's [ukc] replaces them)
+    and Barrass squat with blockage. Returns one dict per day: date, baseline_h, scenario_h, gain_h, and
+    the number of windows of each (departure windows at the first point, twin.windows).
+    """
+    from twin.windows import RoutePoint, transit_windows
+
+    base_rules = dict(rules or {"outer": UkcRule(0.15), "inner": UkcRule(0.10)})
+    scen_rules = {**base_rules, **{p: UkcRule(f) for p, f in scenario.ukc_fraction.items()}}
+    method = "barrass-blockage" if vessel.beam_m else "barrass-confined"
+    end_km = to_km if to_km is not None else port.channel.axis_chainage_km[-1]
+
+    def route(p: Port, r: Mapping[str, UkcRule]) -> list[RoutePoint]:
+        pts = [RoutePoint(cp.chainage_km, float(cp.design_depth_m), r[cp.part], vessel.speed_kn,
+                          channel_width_m=cp.width_m, zone=cp.part)
+               for cp in p.channel.control_points(step_km) if cp.chainage_km <= end_km + 1e-9]
+        return pts[::-1] if outbound else pts
+
+    t0 = np.datetime64(start, "ns")
+    t1 = t0 + np.timedelta64(days, "D")
+    results = {}
+    runs = (("baseline", port, base_rules, tide),
+            ("scenario", apply_to_port(port, scenario), scen_rules, apply_to_tide(tide, scenario)))
+    for label, p, r, tl in runs:
+        results[label] = transit_windows(route(p, r), vessel, tl, t0, t1, step_s=step_s,
+                                         squat_method=method).windows
+    out = []
+    for k in range(days):
+        d0 = t0 + np.timedelta64(k, "D")
+        d1 = d0 + np.timedelta64(1, "D")
+        row: dict[str, Any] = {"date": str(d0.astype("datetime64[D]"))}
+        for label, wins in results.items():
+            secs = sum(max(0.0, float((min(w.end, d1) - max(w.start, d0)) / np.timedelta64(1, "s")))
+                       for w in wins)
+            row[f"{label}_h"] = round(secs / 3600.0, 2)
+            row[f"{label}_windows"] = sum(1 for w in wins if w.end > d0 and w.start < d1)
+        row["gain_h"] = round(row["scenario_h"] - row["baseline_h"], 2)
+        out.append(row)
+    return out
