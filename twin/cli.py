@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("twin.alerts_cli", "replay a history store through the alert rules; list the alerts (--json)"),
     "demo": ("dashboards.demo", "run the whole twin on the built-in Zhanjiang simulation"),
     "kpi": ("twin.kpi_cli", "KPIs with their definitions over the history store, replayed through the twin"),
+    "plan": ("twin.plan_cli", "what-if scenarios vs the baseline: fast-time KPIs, tidal windows"),
     "serve": ("feeds.serve", "run the live twin: feeds → journal → engine → websocket bus (--config FILE)"),
 }
 
