@@ -128,15 +128,23 @@ def test_acknowledging_without_the_operator_token_is_refused(desk: Any) -> None:
     page.screenshot(path=str(SHOTS / "alerts_refused_1366x768.png"))
 
 
-def test_the_desk_renders_at_1920x1080(chrome: Any, demo: Any) -> None:
+def test_the_desk_renders_at_1920x1080_and_opens_a_vessel_page(chrome: Any, demo: Any) -> None:
     from PIL import Image
 
-    page = open_desk(chrome, demo.ops_url + "?zone=Z-PA-BAOMAN&lang=en", 1920, 1080)
-    page.locator("[data-testid=zone-title][data-zone='Z-PA-BAOMAN']").wait_for(timeout=10_000)
+    page = open_desk(chrome, demo.ops_url + "?zone=Z-PA-XIASHAN&lang=en", 1920, 1080)
+    page.locator("[data-testid=zone-title][data-zone='Z-PA-XIASHAN']").wait_for(timeout=10_000)
     page.wait_for_timeout(2000)
     SHOTS.mkdir(exist_ok=True)
     shot = page.screenshot(path=str(SHOTS / "zone_1920x1080.png"))
     img = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
     land = (np.abs(img - np.array([50, 60, 72])).sum(axis=2) < 30).mean()
     assert land > 0.02, "the 3D map drew no land"
+    mmsis = sorted(shown_mmsis(page))
+    assert mmsis, "no ship at Xiashan"
+    page.locator("select:visible").first.select_option(index=1)  # the zone's first ship, after "–"
+    title = page.locator("[data-testid=vessel-title]")
+    title.wait_for(timeout=10_000)
+    assert int(title.get_attribute("data-mmsi") or 0) in mmsis
+    assert "IMO" in page.locator("[data-testid=vessel-identity]").inner_text()
+    page.screenshot(path=str(SHOTS / "vessel_1920x1080.png"))
     page.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -71,6 +72,12 @@ def snapshot(**parts: Any) -> dict[str, Any]:
 
 def delta(seq: int, ts: str, **parts: Any) -> dict[str, Any]:
     return {"v": 1, "type": "delta", "seq": seq, "ts_utc": ts} | parts
+
+
+def run(coro: Any) -> Any:
+    """Run a coroutine on its own thread: Playwright's sync API may hold this thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(scope="module")
@@ -193,10 +200,10 @@ def test_the_desk_sends_an_acknowledgement_only_with_the_right_token(port: Any) 
     desk.ack_note.value = "pilot informed"
     desk.ack_by.value = "VTS-2"
     desk.ack_token.value = "wrong"
-    asyncio.run(desk._on_ack(None))
+    run(desk._on_ack(None))
     assert not ack.sent and "Refused" not in desk.ack_message.object and "拒绝" in desk.ack_message.object
     desk.ack_token.value = "s3cret"
-    asyncio.run(desk._on_ack(None))
+    run(desk._on_ack(None))
     assert ack.sent == [("a1", "VTS-2", "pilot informed", "2026-11-28T01:00:00Z")]
     assert "journal seq 42" in desk.ack_message.object
 
@@ -207,5 +214,5 @@ def test_a_desk_without_a_configured_token_refuses_every_acknowledgement(port: A
     desk.ack_alert.value = "a1"
     desk.ack_note.value = "n"
     desk.ack_token.value = "s3cret"
-    asyncio.run(desk._on_ack(None))
+    run(desk._on_ack(None))
     assert not ack.sent and "TWIN_OPERATOR_TOKEN" in desk.ack_message.object
