@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import open_page, screenshot_array, wait_for_seq
+from browserkit import open_page, screenshot_array, wait_for_seq
 
 pytestmark = pytest.mark.browser
 

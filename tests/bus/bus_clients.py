@@ -7,6 +7,8 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
+TOKEN = "zjport-test-token-0123456789abcdef"  # the ingest token of the test twins
+
 
 def position_rows(batch: int, count: int, base_mmsi: int = 412000000) -> list[dict[str, Any]]:
     """`count` canonical ais_position rows for batch number `batch` (deterministic)."""

@@ -10,11 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from bus_clients import TOKEN
 from bus_fakes import make_engine
 
 from feeds.live import LiveConfig, LiveHandle, start_twin
-
-TOKEN = "zjport-test-token-0123456789abcdef"
 
 
 @pytest.fixture

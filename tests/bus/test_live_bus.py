@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bus_clients import ingest_message, open_ingest, open_stream
-from conftest import TOKEN
+from bus_clients import TOKEN, ingest_message, open_ingest, open_stream
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from feeds.live import LiveHandle

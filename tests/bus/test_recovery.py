@@ -14,9 +14,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bus_clients import ingest_message, open_ingest, position_rows
+from bus_clients import TOKEN, ingest_message, open_ingest, position_rows
 from bus_fakes import FakeEngine
-from conftest import TOKEN
 from websockets.exceptions import ConnectionClosed
 
 from feeds.bus import rows_to_frame
