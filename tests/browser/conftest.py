@@ -22,8 +22,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chrome() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API runs an event loop in this thread
+    while it is open, so it must be closed before other folders' tests use asyncio.run()."""
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} missing: ./dev test installs Debian's chromium")
