@@ -20,8 +20,8 @@ def _format_tile(value: float | None, unit: str, lang: str) -> tuple[str, str]:
     separators, whole numbers as they are, the rest with one decimal."""
     if value is None:
         return "—", ""
-    units_zh = {"ships": "艘", "vessels": "艘", "tx/h": "次/小时", "/h": "次/小时", "h": "小时", "TEU": "标箱",
-                "alerts": "条", "m": "米"}
+    units_zh = {"ships": "艘", "vessels": "艘", "tx/h": "次/小时", "/h": "次/小时", "h": "小时",
+                "TEU": "标箱", "alerts": "条", "m": "米"}
     if unit == "t" and lang == "zh":
         value, unit = value / 10000, "万吨"
     elif lang == "zh":
