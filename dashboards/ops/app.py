@@ -99,23 +99,22 @@ class OpsDesk:
         self.ack_button.on_click(self._on_ack)
         self.ack_message = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
-        self.tabs = pn.Tabs(
-            ("zone", pn.Column(self.zone_html, self.zone_vessel_pick, sizing_mode="stretch_width")),
-            (
-                "alerts",
-                pn.Column(
-                    pn.Row(self.desk_zone, self.desk_kind),
-                    self.desk_html,
-                    pn.layout.Divider(),
-                    self.ack_alert,
-                    pn.Row(self.ack_by, self.ack_token),
-                    self.ack_note,
-                    self.ack_button,
-                    self.ack_message,
-                    sizing_mode="stretch_width",
-                ),
+        self._tab_bodies = [
+            pn.Column(self.zone_html, self.zone_vessel_pick, sizing_mode="stretch_width"),
+            pn.Column(
+                pn.Row(self.desk_zone, self.desk_kind),
+                self.desk_html,
+                pn.layout.Divider(),
+                self.ack_alert,
+                pn.Row(self.ack_by, self.ack_token),
+                self.ack_note,
+                self.ack_button,
+                self.ack_message,
+                sizing_mode="stretch_width",
             ),
-            ("vessel", pn.Column(self.vessel_html, sizing_mode="stretch_width")),
+            pn.Column(self.vessel_html, sizing_mode="stretch_width"),
+        ]
+        self.tabs = pn.Tabs(
             width=540,
             sizing_mode="stretch_height",
             scroll=True,
@@ -135,8 +134,14 @@ class OpsDesk:
         self.lang = lang
         self.title.object = f"<h1 style='font-size:20px;margin:8px 0'>{esc(t('title', lang))}</h1>"
         self.lang_button.name = t("lang_switch", lang)
-        self.tabs._names = [t("tab_zone", lang), t("tab_alerts", lang), t("tab_vessel", lang)]
-        self.tabs.param.trigger("objects")
+        active = self.tabs.active
+        names = [t("tab_zone", lang), t("tab_alerts", lang), t("tab_vessel", lang)]
+        # Panel keeps a tab's title while its object is unchanged, so each body gets a new wrapper.
+        self.tabs[:] = [
+            (name, pn.Column(body, sizing_mode="stretch_width"))
+            for name, body in zip(names, self._tab_bodies, strict=True)
+        ]
+        self.tabs.active = active
         self._build_zone_list()
         self.ack_alert.name = t("ack_pick", lang)
         self.ack_by.name = t("ack_by", lang)

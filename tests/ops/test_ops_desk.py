@@ -137,6 +137,7 @@ def test_the_desk_renders_at_1920x1080_and_opens_a_vessel_page(desk: Any) -> Non
     page.get_by_role("button", name="Xiashan port area", exact=True).click()
     page.locator("[data-testid=zone-title][data-zone='Z-PA-XIASHAN']").wait_for(timeout=10_000)
     page.get_by_text("Vessels in the zone").wait_for(timeout=10_000)
+    page.get_by_text("Alerts desk", exact=True).wait_for(timeout=10_000)  # tab titles follow the language
     page.wait_for_timeout(2000)
     SHOTS.mkdir(exist_ok=True)
     shot = page.screenshot(path=str(SHOTS / "zone_1920x1080.png"))
