@@ -188,10 +188,10 @@ def compare(port: Port, scenario: Scenario, *, days: float, seeds: Sequence[int]
     summary = {}
     for key, unit, text in METRICS:
         base = [r["baseline"].kpis[key] for r in runs]
-        scen = [r["scenario"].kpis[key] for r in runs]
-        diff, half = mean_ci95([s - b for s, b in zip(scen, base, strict=True)])
+        what_if = [r["scenario"].kpis[key] for r in runs]
+        diff, half = mean_ci95([s - b for s, b in zip(what_if, base, strict=True)])
         summary[key] = {"unit": unit, "what": text, "baseline": round(float(np.mean(base)), 3),
-                        "scenario": round(float(np.mean(scen)), 3), "difference": round(diff, 3),
+                        "scenario": round(float(np.mean(what_if)), 3), "difference": round(diff, 3),
                         "ci95": None if half is None else round(half, 3)}
     simulated_days = 2 * len(seeds) * days
     wall_s = sum(r[k].seconds for r in runs for k in r)

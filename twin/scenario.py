@@ -54,7 +54,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import shapely
@@ -361,11 +361,11 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     for i, body in enumerate(raw_add):
         key = f"berths.add[{i}]"
         body = table(key, body)
-        need = ("id", "quay", "length_m", "depth_m", "max_dwt", "cargo")
-        known(key, body, set(need))
-        for k in need:
+        berth_keys = ("id", "quay", "length_m", "depth_m", "max_dwt", "cargo")
+        known(key, body, set(berth_keys))
+        for k in berth_keys:
             if k not in body:
-                raise err(key, f"missing {k} (a new berth needs {', '.join(need)})")
+                raise err(key, f"missing {k} (a new berth needs {', '.join(berth_keys)})")
         for k in ("id", "cargo"):
             if not isinstance(body[k], str) or not body[k]:
                 raise err(f"{key}.{k}", "must be a non-empty string")
@@ -631,8 +631,8 @@ def window_hours_per_day(port: Port, scenario: Scenario, vessel: Vessel, tide: T
                for cp in p.channel.control_points(step_km) if cp.chainage_km <= end_km + 1e-9]
         return pts[::-1] if outbound else pts
 
-    t0 = np.datetime64(start, "ns")
-    t1 = t0 + np.timedelta64(days, "D")
+    t0 = cast(np.datetime64, np.asarray(start, dtype="datetime64[ns]")[()])
+    t1: np.datetime64 = t0 + np.timedelta64(days, "D")
     results = {}
     runs = (("baseline", port, base_rules, tide),
             ("scenario", apply_to_port(port, scenario), scen_rules, apply_to_tide(tide, scenario)))
@@ -641,12 +641,15 @@ def window_hours_per_day(port: Port, scenario: Scenario, vessel: Vessel, tide: T
                                          squat_method=method).windows
     out = []
     for k in range(days):
-        d0 = t0 + np.timedelta64(k, "D")
-        d1 = d0 + np.timedelta64(1, "D")
+        d0: np.datetime64 = t0 + np.timedelta64(k, "D")
+        d1: np.datetime64 = d0 + np.timedelta64(1, "D")
         row: dict[str, Any] = {"date": str(d0.astype("datetime64[D]"))}
         for label, wins in results.items():
-            secs = sum(max(0.0, float((min(w.end, d1) - max(w.start, d0)) / np.timedelta64(1, "s")))
-                       for w in wins)
+            secs = 0.0
+            for w in wins:
+                lo = w.start if w.start > d0 else d0
+                hi = w.end if w.end < d1 else d1
+                secs += max(0.0, float((hi - lo) / np.timedelta64(1, "s")))
             row[f"{label}_h"] = round(secs / 3600.0, 2)
             row[f"{label}_windows"] = sum(1 for w in wins if w.end > d0 and w.start < d1)
         row["gain_h"] = round(row["scenario_h"] - row["baseline_h"], 2)
