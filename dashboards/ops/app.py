@@ -19,7 +19,7 @@ import panel as pn
 from dashboards.ops.acks import Acknowledger, check_operator
 from dashboards.ops.deck import VESSEL_LAYER_IDS, DeckBuilder
 from dashboards.ops.i18n import t
-from dashboards.ops.store import OpsState, OpsStore, open_alerts, vessels_in_zone
+from dashboards.ops.store import OpsState, OpsStore, needs_ack, open_alerts, vessels_in_zone
 from dashboards.ops.vessel import VesselPage
 from dashboards.ops.views import alerts_table, esc, local_time, zone_name, zone_page
 from layers.style import BACKGROUND
@@ -290,11 +290,11 @@ class OpsDesk:
         )
         self.desk_html.object = alerts_table(self.ctx.port, state, alerts, self.ctx.zones, self.lang)
         current = self.ack_alert.value
+        text = "text_zh" if self.lang == "zh" else "text_en"
         options = {
-            f"{a.get('priority')} · {a.get('text_zh' if self.lang == 'zh' else 'text_en') or a['id']}": str(
-                a["id"]
-            )
+            f"{t('prio_' + str(a.get('priority')), self.lang)} · {a.get(text) or a['id']}": str(a["id"])
             for a in alerts
+            if needs_ack(a)
         }
         self.ack_alert.options = {"–": ""} | options
         if current in options.values():

@@ -194,8 +194,13 @@ def alert_zone(alert: Mapping[str, Any], state: OpsState, zones: Mapping[str, st
 
 
 def is_open(alert: Mapping[str, Any]) -> bool:
-    """Open = not cleared and not yet acknowledged."""
-    return alert.get("state") != "cleared" and not alert.get("acknowledged_by")
+    """Open = not cleared. An acknowledged alert stays open until its condition ends (IMO BAM)."""
+    return alert.get("state") != "cleared"
+
+
+def needs_ack(alert: Mapping[str, Any]) -> bool:
+    """Open and not yet acknowledged (`twin.alerts` sets state `acknowledged` and `acknowledged_by`)."""
+    return is_open(alert) and alert.get("state") != "acknowledged" and not alert.get("acknowledged_by")
 
 
 def open_alerts(

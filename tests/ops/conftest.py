@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -15,8 +14,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chrome() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API holds an event loop in this thread while
+    open, so it is closed before other folders' tests call asyncio.run()."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
@@ -47,24 +48,3 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield running
     running.stop()
     shutil.rmtree(data, ignore_errors=True)
-
-
-def engine_snapshot(bus_url: str) -> dict[str, Any]:
-    """The engine's state as a fresh client of the bus gets it (its first message)."""
-    from websockets.sync.client import connect
-
-    with connect(bus_url.rstrip("/") + "/stream", max_size=2**25, open_timeout=5) as ws:
-        msg: dict[str, Any] = json.loads(ws.recv(timeout=10))
-    assert msg["type"] == "snapshot"
-    return msg
-
-
-def vessels_by_zone(snapshot: dict[str, Any]) -> dict[str, set[int]]:
-    """MMSIs per zone id, from the snapshot's vessel table."""
-    cols = snapshot["vessels"]["columns"]
-    out: dict[str, set[int]] = {}
-    for row in snapshot["vessels"]["rows"]:
-        rec = dict(zip(cols, row, strict=True))
-        if rec["zone_id"]:
-            out.setdefault(rec["zone_id"], set()).add(int(rec["mmsi"]))
-    return out

@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from opskit import engine_snapshot, vessels_by_zone
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-from tests.ops.conftest import engine_snapshot, vessels_by_zone
 
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:http://127.0.0.1")
