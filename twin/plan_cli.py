@@ -77,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
         port = load_port(args.geodata)
         run_it = _compare if args.plan_command == "compare" else _windows
         out = run_it(args, port, scenario)
-    except (ScenarioFileError, ValueError, KeyError, FileNotFoundError) as exc:
+    except FileNotFoundError as exc:
+        print(f"twin plan {args.plan_command}: no such scenario or geodata file: {exc.filename or exc}",
+              file=sys.stderr)
+        return 2
+    except (ScenarioFileError, ValueError, KeyError) as exc:
         print(f"twin plan {args.plan_command}: {exc}", file=sys.stderr)
         return 2
     if args.json:
