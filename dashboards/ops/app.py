@@ -34,7 +34,8 @@ CSS = """
 .ops-table { border-collapse: collapse; width: 100%; font-size: 13px; }
 .ops-table th, .ops-table td { border-bottom: 1px solid #2a3a4c; padding: 3px 6px; text-align: left; }
 .ops-table th { color: #8fb3d9; font-weight: 600; }
-.badge { color: #111; border-radius: 3px; padding: 1px 6px; font-size: 12px; font-weight: 700; }
+.badge { color: #111; border-radius: 3px; padding: 1px 6px; font-size: 12px; font-weight: 700;
+         white-space: nowrap; }
 .timeline { font-size: 13px; padding-left: 18px; margin: 4px 0; }
 h2 { font-size: 19px; margin: 4px 0; } h2 small { color: #8fb3d9; font-size: 12px; }
 h3 { font-size: 15px; margin: 10px 0 4px; color: #ffd27a; }

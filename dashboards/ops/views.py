@@ -216,7 +216,7 @@ def alerts_table(
             alert_text(a, lang),
             esc(zone_name(port, alert_zone(a, state, zones), lang)),
             esc(a.get("rule")),
-            esc(a.get("state")),
+            esc(t(f"state_{a.get('state')}", lang)),
             esc(local_time(a.get("raised_utc") or a.get("ts_utc"))),
         ]
         for a in alerts
