@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from dashboards.ops.acks import AckResult, check_operator
-from dashboards.ops.store import OpsStore, alert_zone, open_alerts, vessels_in_zone, zone_of_feature
+from dashboards.ops.store import (
+    OpsStore,
+    alert_zone,
+    needs_ack,
+    open_alerts,
+    vessels_in_zone,
+    zone_of_feature,
+)
 from geodata import load_port
 
 COLS = [
@@ -141,14 +148,25 @@ def test_open_alerts_most_urgent_first_with_zone_and_kind_filters(port: Any) -> 
             "state": "raised",
             "zone_id": "Z-GATE-BM-CT",
         },
+        {
+            "id": "e",
+            "rule": "anchor_wait",
+            "priority": "caution",
+            "state": "acknowledged",
+            "acknowledged_by": "VTS-1",
+            "subject": "ANC-IN-2",
+            "raised_utc": "2026-11-28T00:30:00Z",
+        },
     ]
     store._merge(
         snapshot(vessels={"columns": COLS, "rows": [row(7, "Z-CH-INNER", "in_channel")]}, alerts=alerts)
     )
     state = store.state()
-    assert [a["id"] for a in open_alerts(state, zones)] == ["b", "d", "a"]
+    # acknowledged alerts stay open until cleared, but need no second acknowledgement
+    assert [a["id"] for a in open_alerts(state, zones)] == ["b", "d", "e", "a"]
+    assert [a["id"] for a in open_alerts(state, zones) if needs_ack(a)] == ["b", "d", "a"]
     assert [a["id"] for a in open_alerts(state, zones, zone_id="Z-CH-INNER")] == ["b"]
-    assert [a["id"] for a in open_alerts(state, zones, kind="anchor_wait")] == ["a"]
+    assert [a["id"] for a in open_alerts(state, zones, kind="anchor_wait")] == ["e", "a"]
     assert alert_zone(alerts[0], state, zones) == "Z-ANC-IN-1"
     assert [v["mmsi"] for v in vessels_in_zone(state, "Z-CH-INNER")] == [7]
 
