@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-DEFAULT_START = "2026-11-28T00:00:00+00:00"
+DEFAULT_START = "2026-11-28T00:00:00+08:00"  # local midnight: "today" on the tiles is a whole day
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
