@@ -50,8 +50,12 @@ def _errors(root: Path) -> list[str]:
 
 
 def test_bundled_set_passes_the_check_command() -> None:
-    done = subprocess.run([sys.executable, "-m", "twin", "geodata", "check", str(BUNDLED)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "twin", "geodata", "check", str(BUNDLED)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "OK: no errors" in done.stdout
     assert "channel_km: 64.10" in done.stdout
@@ -72,14 +76,16 @@ def test_wrong_crs_is_refused(broken: Path) -> None:
     _edit(broken, "gates", to_web_mercator)
     errors = _errors(broken)
     assert len(errors) == 1
-    assert errors[0].startswith("ERROR gates.geojson: feature (layer): property crs: CRS is "
-                                "'urn:ogc:def:crs:EPSG::3857'")
+    assert errors[0].startswith(
+        "ERROR gates.geojson: feature (layer): property crs: CRS is 'urn:ogc:def:crs:EPSG::3857'"
+    )
 
 
 def test_invalid_geometry_is_reported_with_the_reason(broken: Path) -> None:
     def bowtie(d: Layer) -> None:
         _feature(d, "ANC-DG")["geometry"]["coordinates"] = [
-            [[110.78, 21.08], [110.80, 21.10], [110.80, 21.08], [110.78, 21.10], [110.78, 21.08]]]
+            [[110.78, 21.08], [110.80, 21.10], [110.80, 21.08], [110.78, 21.10], [110.78, 21.08]]
+        ]
 
     _edit(broken, "anchorages", bowtie)
     errors = _errors(broken)
@@ -90,7 +96,8 @@ def test_invalid_geometry_is_reported_with_the_reason(broken: Path) -> None:
 def test_empty_geometry_is_reported(broken: Path) -> None:
     _edit(broken, "gates", lambda d: _feature(d, "GATE-BM-IN").__setitem__("geometry", None))
     assert _errors(broken) == [
-        "ERROR gates.geojson: feature GATE-BM-IN: property geometry: geometry is missing or empty"]
+        "ERROR gates.geojson: feature GATE-BM-IN: property geometry: geometry is missing or empty"
+    ]
 
 
 def test_quay_far_from_the_shore_is_reported(broken: Path) -> None:
@@ -114,7 +121,8 @@ def test_berth_pocket_on_land_is_reported(broken: Path) -> None:
 
     _edit(broken, "berth_pockets", move)
     assert _errors(broken) == [
-        "ERROR berth_pockets.geojson: feature XS-GRAIN: property geometry: berth pocket is 100% on land"]
+        "ERROR berth_pockets.geojson: feature XS-GRAIN: property geometry: berth pocket is 100% on land"
+    ]
 
 
 def test_anchorage_on_land_is_reported(broken: Path) -> None:
@@ -125,8 +133,12 @@ def test_anchorage_on_land_is_reported(broken: Path) -> None:
 
     _edit(broken, "anchorages", move)
     errors = _errors(broken)
-    assert any(e.startswith("ERROR anchorages.geojson: feature ANC-IN-1: property geometry: "
-                            "anchorage is 100% on land") for e in errors), errors
+    assert any(
+        e.startswith(
+            "ERROR anchorages.geojson: feature ANC-IN-1: property geometry: anchorage is 100% on land"
+        )
+        for e in errors
+    ), errors
 
 
 def test_channel_segment_on_land_is_reported(broken: Path) -> None:
@@ -136,8 +148,11 @@ def test_channel_segment_on_land_is_reported(broken: Path) -> None:
 
     _edit(broken, "channel", move)
     errors = _errors(broken)
-    assert any(e.startswith("ERROR channel.geojson: feature CH-IN-2: property geometry: channel "
-                            "segment is ") and e.endswith("on land") for e in errors), errors
+    assert any(
+        e.startswith("ERROR channel.geojson: feature CH-IN-2: property geometry: channel segment is ")
+        and e.endswith("on land")
+        for e in errors
+    ), errors
 
 
 def test_segments_that_do_not_join_are_reported(broken: Path) -> None:
@@ -146,8 +161,10 @@ def test_segments_that_do_not_join_are_reported(broken: Path) -> None:
 
     _edit(broken, "channel", cut)
     errors = _errors(broken)
-    assert ("ERROR channel.geojson: feature CH-OUT-B2: property chainage_from_km: starts at K35.0 "
-            "but CH-OUT-B1 ends at K34.796") in errors
+    assert (
+        "ERROR channel.geojson: feature CH-OUT-B2: property chainage_from_km: starts at K35.0 "
+        "but CH-OUT-B1 ends at K34.796"
+    ) in errors
 
     def gap(d: Layer) -> None:
         _feature(d, "CH-OUT-B2")["properties"]["chainage_from_km"] = 34.796
@@ -166,8 +183,10 @@ def test_non_monotonic_chainage_is_reported(broken: Path) -> None:
     _edit(broken, "channel_axis", swap)
     errors = _errors(broken)
     assert len(errors) == 1
-    assert errors[0].startswith("ERROR channel_axis.geojson: feature CH-AXIS: property chainage_km: "
-                                "chainage is not monotonic along the axis")
+    assert errors[0].startswith(
+        "ERROR channel_axis.geojson: feature CH-AXIS: property chainage_km: "
+        "chainage is not monotonic along the axis"
+    )
 
 
 def test_bathymetry_shallower_than_design_depth_is_reported(broken: Path) -> None:
@@ -186,14 +205,19 @@ def test_bathymetry_shallower_than_design_depth_is_reported(broken: Path) -> Non
     grid.to_netcdf(path)
     errors = _errors(broken)
     assert len(errors) == 1
-    assert errors[0].startswith("ERROR bathymetry.nc: feature CH-OUT-B2: property design_depth_m: grid "
-                                "gives 18.50 m at ")
+    assert errors[0].startswith(
+        "ERROR bathymetry.nc: feature CH-OUT-B2: property design_depth_m: grid gives 18.50 m at "
+    )
     assert errors[0].endswith("shallower than its design depth 23.9 m")
 
 
 def test_unreadable_set_fails_with_a_clear_message(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "twin", "geodata", "check", str(tmp_path)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "twin", "geodata", "check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert f"{tmp_path / 'port.toml'}: missing" in done.stderr
 
