@@ -814,7 +814,7 @@ def real_engine_factory(port_model: Any, rules_path: str | Path | None = None) -
             engine = Engine(port_model, EngineConfig())
         else:
             engine = Engine.from_snapshot(port_model, snapshot)
-        return AlertingEngine(engine, AlertEngine(port_model, rules))  # type: ignore[return-value]
+        return AlertingEngine(engine, AlertEngine(port_model, rules))
 
     return make
 
