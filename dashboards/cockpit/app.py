@@ -81,7 +81,7 @@ def _empty_figure(title: str, note: str) -> go.Figure:
     return fig
 
 
-def _style(fig: go.Figure, title: str) -> go.Figure:
+def _style(fig: go.Figure, title: str, scale: float = 1.0) -> go.Figure:
     fig.update_layout(
         title={"text": title, "font": {"size": 15}},
         template="plotly_dark",
@@ -97,9 +97,10 @@ def _style(fig: go.Figure, title: str) -> go.Figure:
 
 
 def chart_figures(
-    charts: dict[str, Any], lang: str, connected: bool
+    charts: dict[str, Any], lang: str, connected: bool, scale: float = 1.0
 ) -> tuple[go.Figure, go.Figure, go.Figure]:
-    """The three cockpit charts from the engine's `charts` part (docs/protocol.md)."""
+    """The three cockpit charts from the engine's `charts` part (docs/protocol.md); `scale`
+    enlarges their text for screens wider than 1920 px (2.0 on a 3840 px wall)."""
     waiting = t("connecting" if not connected else "no_data", lang) if not charts else ""
     tp = charts.get("throughput_by_hour")
     if tp and tp.get("hours") and any(any(v for v in values) for values in tp.get("series", {}).values()):
@@ -146,6 +147,9 @@ def chart_figures(
         fig3 = _style(fig3, t("chart_waiting", lang) + (" (h)" if lang == "en" else "（小时）"))
     else:
         fig3 = _empty_figure(t("chart_waiting", lang), waiting or "—")
+    for fig in (fig1, fig2, fig3):
+        fig.update_layout(font_size=11 * scale, title_font_size=15 * scale, legend_font_size=10 * scale,
+                          margin={"l": 40 * scale, "r": 10 * scale, "t": 36 * scale, "b": 30 * scale})
     return fig1, fig2, fig3
 
 
@@ -206,6 +210,7 @@ def _layout(lang: str, chart_period_s: float) -> html.Div:
             ),
             html.Div(id="alert-ticker"),
             dcc.Store(id="lang", data=lang),
+            dcc.Store(id="viewport-width"),
             dcc.Interval(id="chart-tick", interval=int(chart_period_s * 1000)),
         ],
     )
@@ -282,15 +287,25 @@ def create_app(
         Input("lang", "data"),
     )
 
+    app.clientside_callback(  # the screen's width, so the server sizes chart text for a 4K wall
+        "function(_n, known) { const w = window.innerWidth;"
+        " return w === known ? window.dash_clientside.no_update : w; }",
+        Output("viewport-width", "data"),
+        Input("chart-tick", "n_intervals"),
+        State("viewport-width", "data"),
+    )
+
     @app.callback(
         Output("chart-throughput", "figure"),
         Output("chart-customs", "figure"),
         Output("chart-waiting", "figure"),
         Input("chart-tick", "n_intervals"),
         Input("lang", "data"),
+        Input("viewport-width", "data"),
     )
-    def _charts(_n: int | None, lang_now: str) -> tuple[go.Figure, go.Figure, go.Figure]:
+    def _charts(_n: int | None, lang_now: str, width: int | None) -> tuple[go.Figure, go.Figure, go.Figure]:
         latest = subscriber.latest()
-        return chart_figures(latest.get("charts") or {}, lang_now, subscriber.connected)
+        scale = max(1.0, (width or 1920) / 1920)
+        return chart_figures(latest.get("charts") or {}, lang_now, subscriber.connected, scale)
 
     return app

@@ -78,10 +78,15 @@
     if (!state.deck) return;
     const rows = vesselRows();
     const pulse = 1 + 0.45 * Math.sin(Date.now() / 250);
-    const live = [
-      convertLayer(state.liveSpecs["vessel-markers"], rows),
-      convertLayer(state.liveSpecs["vessels"], rows),
-    ];
+    // a 3840-px wall needs markers as visible from across the room as a 1920-px one
+    const scale = Math.max(1, window.innerWidth / 1920);
+    const markerSpec = state.liveSpecs["vessel-markers"];
+    const markers = convertLayer(markerSpec, rows).clone({
+      radiusMinPixels: (markerSpec.radiusMinPixels || 3) * scale,
+      radiusMaxPixels: (markerSpec.radiusMaxPixels || 10) * scale,
+      lineWidthMinPixels: (markerSpec.lineWidthMinPixels || 1) * scale,
+    });
+    const live = [markers, convertLayer(state.liveSpecs["vessels"], rows)];
     const alertSpec = state.liveSpecs["alerts"];
     if (alertSpec) {
       const layer = convertLayer(alertSpec, alertRows());
