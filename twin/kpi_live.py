@@ -114,10 +114,14 @@ def gate_tx_per_hour(eng: Engine, now_us: int) -> KpiValue:
     return float(sum(1 for ts, _g, _p in eng.gate_log if now_us - HOUR_US < ts <= now_us))
 
 
+ALARM_AND_WARNING = ("emergency_alarm", "alarm", "warning")
+
+
 def alerts_open(eng: Engine, now_us: int) -> KpiValue:
-    """Open alarms and warnings: alerts in the engine's alert list whose state is not `cleared`
-    (0 until an alert engine fills the list through `Engine.set_alert`)."""
-    return float(sum(1 for a in eng.alerts.values() if a.get("state") != "cleared"))
+    """Open alarms and warnings: alerts not `cleared` whose priority is emergency alarm, alarm or
+    warning (cautions are on the ticker, not counted here, as the tile's label says)."""
+    return float(sum(1 for a in eng.alerts.values()
+                     if a.get("state") != "cleared" and a.get("priority") in ALARM_AND_WARNING))
 
 
 def tide_level_m(eng: Engine, now_us: int) -> KpiValue:

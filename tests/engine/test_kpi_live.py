@@ -210,3 +210,13 @@ def test_declarations_as_a_frame(port: Port) -> None:
         at(8),
     )
     assert decl.row(5, named=True)["stage"] == "arrival"
+
+
+def test_open_alarms_tile_counts_alarms_and_warnings_not_cautions(port: Port) -> None:
+    eng = Engine(port)
+    for aid, priority, state in [("a", "alarm", "raised"), ("w", "warning", "acknowledged"),
+                                 ("c", "caution", "raised"), ("x", "alarm", "cleared")]:
+        eng.set_alert({"id": aid, "rule": "test", "priority": priority, "state": state, "subject": aid,
+                       "text_zh": "测试", "text_en": "test"})
+    # open alarm + acknowledged (still open) warning = 2; the caution is on the ticker only, "x" is cleared
+    assert eng.apply({}, NOW).to_message()["kpis"]["alerts_open"]["value"] == 2.0
