@@ -175,10 +175,12 @@ def _one(value: Any, dtype: pl.DataType) -> Any:
         return None
 
 
-def parse_ingest(message: str | bytes, now: datetime) -> IngestBatch:
+def parse_ingest(message: str | bytes, now: datetime, decoder: Any | None = None) -> IngestBatch:
     """Validate one `/ingest` message and turn it into frames.
 
-    `now` (aware UTC) stamps NMEA messages that carry no time of their own. Raises
+    `now` (aware UTC) stamps NMEA messages that carry no time of their own. `decoder` (a
+    `feeds.ais.NmeaDecoder` kept per connection) carries a multi-sentence message whose last
+    fragment comes in the connection's next message, as gateways cut batches by time. Raises
     `IngestError` naming the field for a message that is not v1 JSON of a known kind; bad
     lines or rows inside a good message are not errors but rejected rows.
     """
@@ -199,7 +201,11 @@ def parse_ingest(message: str | bytes, now: datetime) -> IngestBatch:
                 raise IngestError("ingest.lines", "lines", "lines must be a list of strings")
             from feeds.ais import parse_nmea_lines  # the AIS decoder loads only when NMEA arrives
 
-            result = parse_nmea_lines(lines, INGEST_SOURCE, now)
+            if decoder is None:
+                result = parse_nmea_lines(lines, INGEST_SOURCE, now)
+            else:
+                decoder.default_us = int(now.timestamp() * 1_000_000)  # this message's arrival
+                result = decoder.feed(lines)
             return IngestBatch("ais", dict(result.frames), result.rejected, len(lines), msg_id)
         if kind not in INGEST_SCHEMAS:
             raise IngestError(
@@ -238,6 +244,10 @@ class LiveCore(Protocol):
 
     async def state_hash(self) -> str:
         """The engine's state hash, taken between two applies (diagnostics, tests)."""
+        ...
+
+    def count_rejected(self, feed: str, rejected: pl.DataFrame) -> None:
+        """Count rejected rows of a feed, by rule."""
         ...
 
     def count_ingest_error(self, rule: str) -> None:
@@ -464,11 +474,14 @@ class BusServer:
         """Read messages in order, journal each, and answer acks in the same order."""
         replies: asyncio.Queue[_Reply | None] = asyncio.Queue()
         sender = asyncio.create_task(self._send_replies(connection, replies))
+        from feeds.ais import NmeaDecoder
+
+        decoder = NmeaDecoder(INGEST_SOURCE)  # one per connection: fragments may span its messages
         try:
             async for message in connection:
                 started = time.perf_counter()
                 try:
-                    batch = await asyncio.to_thread(parse_ingest, message, self.core.clock())
+                    batch = await asyncio.to_thread(parse_ingest, message, self.core.clock(), decoder)
                 except IngestError as exc:
                     self.core.count_ingest_error(exc.rule)
                     replies.put_nowait((None, None, exc.to_message(exc.msg_id)))
@@ -488,6 +501,8 @@ class BusServer:
         except ConnectionClosed:
             pass  # the client left; acks still owed are dropped with the connection
         finally:
+            if decoder.pending_lines:  # fragments whose message never ended: rejected, and counted
+                self.core.count_rejected("ais", decoder.flush().rejected)
             replies.put_nowait(None)
             try:
                 await asyncio.wait_for(sender, timeout=5.0)

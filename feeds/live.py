@@ -321,6 +321,10 @@ class LiveTwin:
         return body
 
     # -- the pipeline --------------------------------------------------------------------
+    def count_rejected(self, feed: str, rejected: pl.DataFrame) -> None:
+        """Count rejected rows of a feed, by rule (health: `rejected_by_rule`)."""
+        self._count_rejected(feed, rejected)
+
     def _count_rejected(self, feed: str, rejected: pl.DataFrame) -> None:
         if rejected.is_empty():
             return

@@ -109,3 +109,28 @@ def test_ack_refused_without_token_and_applied_with_it(live: LiveHandle) -> None
         assert alert is not None and alert["state"] == "acknowledged"
 
     asyncio.run(scenario())
+
+
+def test_a_two_sentence_message_split_over_two_ingest_messages_is_decoded(live: LiveHandle) -> None:
+    # gpsd sample.aivdm: type 5 of MMSI 351759000, "EVER DIADEM", sent as two fragments; a gateway
+    # cutting its batches by time may put them in two /ingest messages on the same connection
+    first = "!AIVDM,2,1,1,A,55?MbV02;H;s<HtKR20EHE:0@T4@Dn2222222216L961O5Gf0NSQEp6ClRp8,0*1C"
+    second = "!AIVDM,2,2,1,A,88888888880,2*25"
+
+    async def scenario() -> None:
+        ws = await open_ingest(live.url, TOKEN)
+        try:
+            for n, line in enumerate((first, second)):
+                await ws.send(json.dumps({"v": 1, "kind": "nmea", "lines": [line], "id": n}))
+                json.loads(await asyncio.wait_for(ws.recv(), 15))
+        finally:
+            await ws.close()
+        for _ in range(50):
+            health = json.loads(json.dumps(live.health()))
+            if health["feeds"]["ais"]["rows"] >= 1:
+                break
+            await asyncio.sleep(0.2)
+        assert health["feeds"]["ais"]["rows"] == 1  # one static row, nothing rejected
+        assert health["feeds"]["ais"]["rejected"] == 0
+
+    asyncio.run(scenario())
