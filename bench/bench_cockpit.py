@@ -97,6 +97,14 @@ class SyntheticBus:
         self._stop: asyncio.Event | None = None
 
     async def _handler(self, ws: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            await self._stream(ws)
+        except ConnectionClosed:
+            pass  # the page closed at the end of its measurement
+
+    async def _stream(self, ws: Any) -> None:
         t, seq = 0.0, 0
         snap = {
             "v": 1,
