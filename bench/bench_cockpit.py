@@ -97,12 +97,12 @@ class SyntheticBus:
         self._stop: asyncio.Event | None = None
 
     async def _handler(self, ws: Any) -> None:
+        import contextlib
+
         from websockets.exceptions import ConnectionClosed
 
-        try:
+        with contextlib.suppress(ConnectionClosed):  # the page closed at the end of its measurement
             await self._stream(ws)
-        except ConnectionClosed:
-            pass  # the page closed at the end of its measurement
 
     async def _stream(self, ws: Any) -> None:
         t, seq = 0.0, 0
