@@ -14,18 +14,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from feeds._common import (
     RowError,
     enum_value,
     head_lines,
     is_blank,
     parse_ts_utc,
-    read_records,
+    read_event_file,
     required_text,
     sniff_csv_or_jsonl,
-    utc_series,
 )
 from feeds.schema import CUSTOMS_EVENT, CUSTOMS_STAGES, AdapterResult
 
@@ -88,19 +85,6 @@ def read_customs(path: str | Path, fmt: str = "auto", progress: bool = False) ->
     path = Path(path)
     if fmt not in FORMATS:
         raise ValueError(f"customs format {fmt!r} is not one of {', '.join(FORMATS)}")
-    _fmt, rows, rejects, items_read = read_records(
-        path, fmt, "customs", REQUIRED, parse_customs_record, progress
-    )
-    frame = pl.DataFrame(
-        {
-            "ts_utc": utc_series("ts_utc", [row["ts_utc"] for row in rows]),
-            **{name: [row[name] for row in rows] for name in list(CUSTOMS_EVENT)[1:]},
-        },
-        schema=CUSTOMS_EVENT,
-    )
-    return AdapterResult(
-        frames={"customs_event": frame},
-        rejected=rejects.frame(),
-        items_read=items_read,
-        items_accepted=frame.height,
+    return read_event_file(
+        path, fmt, "customs", "customs_event", CUSTOMS_EVENT, REQUIRED, parse_customs_record, progress
     )

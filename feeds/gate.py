@@ -17,18 +17,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from feeds._common import (
     RowError,
     enum_value,
     head_lines,
     is_blank,
     parse_ts_utc,
-    read_records,
+    read_event_file,
     required_text,
     sniff_csv_or_jsonl,
-    utc_series,
 )
 from feeds.schema import GATE_EVENT, AdapterResult
 
@@ -175,19 +172,6 @@ def read_gate(path: str | Path, fmt: str = "auto", progress: bool = False) -> Ad
     path = Path(path)
     if fmt not in FORMATS:
         raise ValueError(f"gate format {fmt!r} is not one of {', '.join(FORMATS)}")
-    _fmt, rows, rejects, items_read = read_records(
-        path, fmt, "gate", REQUIRED, parse_gate_record, progress
-    )
-    frame = pl.DataFrame(
-        {
-            "ts_utc": utc_series("ts_utc", [row["ts_utc"] for row in rows]),
-            **{name: [row[name] for row in rows] for name in list(GATE_EVENT)[1:]},
-        },
-        schema=GATE_EVENT,
-    )
-    return AdapterResult(
-        frames={"gate_event": frame},
-        rejected=rejects.frame(),
-        items_read=items_read,
-        items_accepted=frame.height,
+    return read_event_file(
+        path, fmt, "gate", "gate_event", GATE_EVENT, REQUIRED, parse_gate_record, progress
     )
