@@ -9,8 +9,10 @@ page. Sessions redraw only when the store's version changed.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +20,19 @@ import panel as pn
 
 from dashboards.ops.acks import Acknowledger, check_operator
 from dashboards.ops.deck import VESSEL_LAYER_IDS, DeckBuilder
+from dashboards.ops.export import export_zip
 from dashboards.ops.i18n import t
+from dashboards.ops.replaybar import ReplayBar
 from dashboards.ops.store import OpsState, OpsStore, needs_ack, open_alerts, vessels_in_zone
 from dashboards.ops.vessel import VesselPage
-from dashboards.ops.views import alerts_table, esc, local_time, zone_name, zone_page
+from dashboards.ops.views import alerts_table, esc, local_time, parse_utc, zone_name, zone_page
 from layers.style import BACKGROUND
 from twin.port import Port
+from twin.zones import ZoneIndex
 
 REFRESH_MS = 2000
 STALE_AFTER_S = 15.0
+EXPORT_HOURS = (1, 3, 6, 24)
 KIND_ORDER = ("anchorage", "channel", "port_area", "gate_complex")
 
 CSS = """
@@ -56,6 +62,7 @@ class OpsContext:
     operator_token: str | None
     history_dir: Path | None
     zones: Mapping[str, str]
+    zone_index: ZoneIndex | None = None
 
 
 class OpsDesk:
@@ -69,6 +76,12 @@ class OpsDesk:
         self._seen = -1
         self._picks = 0
         self._vessel_page = VesselPage(ctx.port, ctx.history_dir)
+        self.replay = ReplayBar(ctx.history_dir, ctx.zone_index, lambda: self.refresh(force=True))
+        self.export_hours = pn.widgets.Select(options=list(EXPORT_HOURS), value=6, width=120)
+        self.export_button = pn.widgets.FileDownload(
+            callback=self._export, filename="ops-export.zip", button_type="warning", width=140,
+            embed=False, css_classes=["ops-export"],
+        )
         state = ctx.store.state()
         self._shown_vessels = ctx.deck.vessel_data(state.version, state.vessels)
         self.map = pn.pane.DeckGL(
@@ -101,7 +114,12 @@ class OpsDesk:
         self.ack_message = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self._tab_bodies = [
-            pn.Column(self.zone_html, self.zone_vessel_pick, sizing_mode="stretch_width"),
+            pn.Column(
+                self.zone_html,
+                self.zone_vessel_pick,
+                pn.Row(self.export_hours, self.export_button),
+                sizing_mode="stretch_width",
+            ),
             pn.Column(
                 pn.Row(self.desk_zone, self.desk_kind),
                 self.desk_html,
@@ -123,7 +141,13 @@ class OpsDesk:
         )
         self.layout = pn.Column(
             pn.Row(self.title, self.status, self.lang_button, sizing_mode="stretch_width", height=44),
-            pn.Row(self.zone_list, self.map, self.tabs, sizing_mode="stretch_both"),
+            pn.Row(
+                self.zone_list,
+                # the replay bar sits under the map it drives, so the side columns keep their height
+                pn.Column(self.map, self.replay.layout, sizing_mode="stretch_both"),
+                self.tabs,
+                sizing_mode="stretch_both",
+            ),
             sizing_mode="stretch_both",
             styles={"background": BACKGROUND},
         )
@@ -155,6 +179,9 @@ class OpsDesk:
             zone_name(self.ctx.port, z, lang): z for z in self.ctx.port.zones
         }
         self.zone_vessel_pick.name = t("vessel_pick", lang)
+        self.replay.set_lang(lang)
+        self.export_hours.name = t("export_hours", lang)
+        self.export_button.label = t("export", lang)
         self.refresh(force=True)
 
     def _build_zone_list(self) -> None:
@@ -196,7 +223,7 @@ class OpsDesk:
     def select_vessel(self, mmsi: int) -> None:
         """Open the vessel's page (its track goes on the map)."""
         self.mmsi = mmsi
-        self._vessel_page.load(mmsi, self.ctx.store.state().ts_utc)
+        self._vessel_page.load(mmsi, self.shown_state().ts_utc)
         self.tabs.active = 2
         self.refresh(force=True)
 
@@ -225,25 +252,41 @@ class OpsDesk:
             self.select_vessel(int(event.new))
 
     # -- drawing ------------------------------------------------------------------------------
+    def shown_state(self) -> OpsState:
+        """What the desk shows: the stream's state, or the replayed one while replaying."""
+        return self.replay.state(self.ctx.store.state())
+
+    def tick(self) -> None:
+        """The periodic callback: advance a playing replay (which redraws), else redraw on news."""
+        if self.replay.at is not None and self.replay.play.value:
+            self.replay.tick(REFRESH_MS / 1000)
+            return
+        self.refresh()
+
     def refresh(self, force: bool = False) -> None:
-        """Redraw from the shared store when it has news (or when forced by a selection)."""
+        """Redraw from the shared store (or the replay) when it has news, or when forced by a selection."""
         store = self.ctx.store
-        state = store.state()
+        state = self.shown_state()
         self._draw_status(store)
+        if self.replay.at is None:
+            self.replay.update_span()
         if state.version == self._seen and not force:
             return
         self._seen = state.version
         zone = self.ctx.port.zones.get(self.zone_id or "")
         track = self._vessel_page.track_frame() if self.mmsi is not None else None
         # kept so that a click's row index finds the vessel the browser was showing
-        self._shown_vessels = self.ctx.deck.vessel_data(state.version, state.vessels)
+        if self.replay.at is None:
+            self._shown_vessels = self.ctx.deck.vessel_data(state.version, state.vessels)
+        else:
+            self._shown_vessels = self.ctx.deck.rows_frame(state.vessels)
         self.map.object = self.ctx.deck.spec(
             self._shown_vessels,
             None if zone is None else zone.area,
             track,
         )
         self._draw_zone(state)
-        self._draw_desk(state)
+        self._draw_desk(store.state())
         self.vessel_html.object = (
             f"<p>{esc(t('vessel_pick', self.lang))}</p>"
             if self.mmsi is None
@@ -253,7 +296,14 @@ class OpsDesk:
     def _draw_status(self, store: OpsStore) -> None:
         state = store.state()
         stale = not store.connected or store.seconds_since_message() > STALE_AFTER_S
-        if state.ts_utc is None:
+        if self.replay.at is not None:
+            state = self.shown_state()
+            badge = (
+                f"<span data-testid='replay' data-ts='{esc(state.ts_utc)}'"
+                f" data-vessels='{len(state.vessels)}' style='color:#ffd27a;font-weight:700'>"
+                f"◀◀ {esc(t('replay', self.lang))}</span>"
+            )
+        elif state.ts_utc is None:
             badge = f"<span style='color:#ffb000'>{esc(t('connecting', self.lang))}</span>"
         elif stale:
             badge = (
@@ -274,7 +324,12 @@ class OpsDesk:
             self.zone_vessel_pick.options = {}
             self.zone_vessel_pick.visible = False
             return
-        self.zone_html.object = zone_page(
+        note = (
+            ""
+            if self.replay.at is None
+            else f"<p data-testid='replay-note' style='color:#ffd27a'>{esc(t('replay_note', self.lang))}</p>"
+        )
+        self.zone_html.object = note + zone_page(
             self.ctx.port, state, self.zone_id, self.ctx.zones, self.lang, self._picks
         )
         here = vessels_in_zone(state, self.zone_id)
@@ -300,6 +355,21 @@ class OpsDesk:
         self.ack_alert.options = {"–": ""} | options
         if current in options.values():
             self.ack_alert.value = current
+
+    # -- export -------------------------------------------------------------------------------
+    def _export(self) -> io.BytesIO:
+        """The download button's zip: the zone table as shown, and the chosen hours up to the shown time."""
+        state = self.shown_state()
+        end = parse_utc(state.ts_utc)
+        if end is None:
+            raise RuntimeError("the desk has no twin time yet: nothing to export")
+        end += timedelta(seconds=1)  # the range is end-exclusive; the shown instant belongs in it
+        start = end - timedelta(hours=int(self.export_hours.value))
+        self.export_button.filename = (
+            f"ops-{self.zone_id or 'port'}-{end.strftime('%Y%m%dT%H%M%SZ')}.zip"
+        )
+        data = export_zip(state, self.ctx.zones, self.ctx.history_dir, self.zone_id, start, end)
+        return io.BytesIO(data)
 
     # -- acknowledging ------------------------------------------------------------------------
     async def _on_ack(self, _event: Any) -> None:
@@ -349,7 +419,7 @@ def make_session_app(ctx: OpsContext) -> Callable[[], pn.viewable.Viewable]:
         vessel = args.get("vessel", [b""])[0].decode()
         if vessel.isdigit():
             desk.select_vessel(int(vessel))
-        pn.state.add_periodic_callback(desk.refresh, period=REFRESH_MS)
+        pn.state.add_periodic_callback(desk.tick, period=REFRESH_MS)
         return desk.layout
 
     return session

@@ -101,16 +101,17 @@ class DeckBuilder:
     def vessel_data(self, version: int, vessels: Mapping[int, Mapping[str, Any]]) -> pd.DataFrame:
         """Rows of the vessel layers for a store version (cached: one build serves every session)."""
         if version != self._vessel_version:
-            rows = vessel_rows(vessel_frame(vessels))
-            self._vessel_data = (
-                pd.DataFrame.from_records(rows)
-                if rows
-                else pd.DataFrame(
-                    {"mmsi": [], "hull": [], "position": [], "radius": [], "height": [], "fill": []}
-                )
-            )
+            self._vessel_data = self.rows_frame(vessels)
             self._vessel_version = version
         return self._vessel_data
+
+    @staticmethod
+    def rows_frame(vessels: Mapping[int, Mapping[str, Any]]) -> pd.DataFrame:
+        """Rows of the vessel layers for any vessel table, uncached (a session's replayed port)."""
+        rows = vessel_rows(vessel_frame(vessels))
+        if rows:
+            return pd.DataFrame.from_records(rows)
+        return pd.DataFrame({"mmsi": [], "hull": [], "position": [], "radius": [], "height": [], "fill": []})
 
     def spec(
         self,

@@ -102,6 +102,22 @@ TEXT: dict[str, dict[str, str]] = {
     "prio_alarm": {"zh": "警报", "en": "Alarm"},
     "prio_warning": {"zh": "警告", "en": "Warning"},
     "prio_caution": {"zh": "注意", "en": "Caution"},
+    "replay": {"zh": "回放", "en": "REPLAY"},
+    "replay_time": {"zh": "回放时间", "en": "Replay time"},
+    "replay_speed": {"zh": "倍速", "en": "Speed"},
+    "replay_play": {"zh": "▶ 播放", "en": "▶ Play"},
+    "replay_pause": {"zh": "⏸ 暂停", "en": "⏸ Pause"},
+    "replay_back": {"zh": "◀ 1分钟", "en": "◀ 1 min"},
+    "replay_fwd": {"zh": "1分钟 ▶", "en": "1 min ▶"},
+    "back_to_live": {"zh": "返回实时", "en": "Back to live"},
+    "replay_note": {
+        "zh": "回放：船位取自历史库（每船在该时刻前30分钟内的最新船位），区域按船位判定；"
+        "作业阶段与告警不回放。",
+        "en": "Replay: positions from the history store (each ship's latest fix in the 30 min up to this "
+        "time), zone from the position; port-call phases and alerts are not replayed.",
+    },
+    "export": {"zh": "导出 (zip)", "en": "Export (zip)"},
+    "export_hours": {"zh": "导出时段(小时)", "en": "Export range (h)"},
 }
 
 

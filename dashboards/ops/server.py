@@ -20,6 +20,7 @@ from dashboards.ops.app import OpsContext, make_session_app
 from dashboards.ops.deck import DeckBuilder
 from dashboards.ops.store import OpsStore, zone_of_feature
 from twin.port import Port
+from twin.zones import ZoneIndex
 
 
 @dataclass
@@ -75,6 +76,7 @@ def start_ops_server(
         operator_token=operator_token,
         history_dir=history_dir,
         zones=zone_of_feature(port),
+        zone_index=ZoneIndex(port),
     )
     if http_port == 0:
         # Bokeh checks the browser's Origin against host:port, so the port must be known up front.
