@@ -51,6 +51,31 @@ def test_positions_at_takes_each_ships_latest_fix_at_or_before_t_within_30_min(t
         positions_at(tmp_path, datetime(2026, 11, 28, 1, 0))
 
 
+def test_replay_bar_steps_plays_at_speed_stops_at_the_newest_time_and_returns_to_live(tmp_path: Path) -> None:
+    from dashboards.ops.replaybar import ReplayBar
+    from dashboards.ops.store import OpsState
+
+    rows = [_fix(T0 + timedelta(minutes=m), 412000001, 21.0, 110.40 + m / 1000) for m in range(60)]
+    write_frame(tmp_path, "ais_position", pl.DataFrame(rows))
+    redraws: list[int] = []
+    bar = ReplayBar(tmp_path, None, lambda: redraws.append(1))
+    bar.set_lang("en")
+    bar.update_span(force=True)
+    assert bar.at is None and bar.slider.value == bar.slider.end  # live: the slider sits at the newest time
+    bar.back.clicks += 1
+    assert bar.at == T0 + timedelta(minutes=58) and redraws
+    bar.play.value = True
+    bar._next_speed()  # ×60 → ×300
+    bar.tick(2.0)  # 2 s of wall clock at ×300 = 10 min, clamped to the newest stored time
+    assert bar.at == T0 + timedelta(minutes=59) and not bar.play.value
+    replayed = bar.state(OpsState(version=7))
+    assert replayed.ts_utc == "2026-11-28T01:59:00Z"
+    assert [v["lon"] for v in replayed.vessels.values()] == [pytest.approx(110.459)]
+    bar.back_to_live()
+    live = OpsState(version=7)
+    assert bar.at is None and bar.state(live) is live
+
+
 # -- in the browser, on the real demo ----------------------------------------------------------
 
 
