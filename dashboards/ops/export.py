@@ -75,10 +75,18 @@ def records_frame(
 
 def tracks_geojson(tracks: pl.DataFrame) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of `tracks` (columns of `TRACK_SCHEMA`): one feature per MMSI,
-    points in time order; a LineString for two or more fixes, a Point for one."""
+    points in time order; a LineString for two or more distinct positions, else a Point.
+
+    Repeated positions in a row are kept once: a moored ship reports the same fix for hours, and a
+    LineString whose points all coincide is invalid (zero length) for GIS tools.
+    """
     features = []
     for (mmsi,), part in tracks.sort("mmsi", "ts_utc").group_by("mmsi", maintain_order=True):
-        coords = [[round(x, 6), round(y, 6)] for x, y in zip(part["lon"], part["lat"], strict=True)]
+        coords: list[list[float]] = []
+        for x, y in zip(part["lon"], part["lat"], strict=True):
+            point = [round(x, 6), round(y, 6)]
+            if not coords or coords[-1] != point:
+                coords.append(point)
         geometry = (
             {"type": "LineString", "coordinates": coords}
             if len(coords) >= 2
@@ -92,7 +100,7 @@ def tracks_geojson(tracks: pl.DataFrame) -> dict[str, Any]:
                     "mmsi": int(mmsi),
                     "start_utc": part["ts_utc"].min().isoformat(),  # type: ignore[union-attr]
                     "end_utc": part["ts_utc"].max().isoformat(),  # type: ignore[union-attr]
-                    "points": part.height,
+                    "fixes": part.height,
                 },
             }
         )

@@ -83,7 +83,7 @@ def test_export_zip_holds_parseable_zone_table_events_alerts_and_tracks(tmp_path
     assert set(geoms) == {412000001, 412000002}
     for mmsi, geom in geoms.items():
         assert isinstance(geom, shapely.LineString) and geom.is_valid
-        assert len(geom.coords) == tracks.filter(pl.col("mmsi") == mmsi).height
+        assert len(geom.coords) == tracks.filter(pl.col("mmsi") == mmsi).height  # all positions distinct
     assert manifest["zone_id"] == "Z-ANC-IN-1" and manifest["rows"]["tracks.csv"] == 26
 
 
@@ -106,3 +106,15 @@ def test_export_without_history_store_has_empty_tracks_that_still_parse() -> Non
         assert pl.read_csv(zf.read("tracks.csv")).height == 0
         assert json.loads(zf.read("tracks.geojson"))["features"] == []
         assert "no history" in json.loads(zf.read("manifest.json"))["tracks_source"]
+
+
+def test_a_moored_ships_repeated_fixes_make_a_valid_point_not_a_zero_length_line() -> None:
+    from dashboards.ops.export import tracks_geojson
+
+    tracks = pl.DataFrame(
+        {"mmsi": [412000009] * 3, "ts_utc": [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)],
+         "lon": [110.4] * 3, "lat": [21.1] * 3, "sog_kn": [0.0] * 3, "cog_deg": [0.0] * 3}
+    )
+    (feature,) = tracks_geojson(tracks)["features"]
+    geom = shape(feature["geometry"])
+    assert geom.geom_type == "Point" and geom.is_valid and feature["properties"]["fixes"] == 3

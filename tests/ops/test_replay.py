@@ -178,3 +178,29 @@ def _history_dir(demo: Any) -> Path:
     history = demo.live.twin.config.history_dir
     assert history is not None
     return Path(history)
+
+
+def test_export_button_downloads_a_zip_whose_files_parse(desk: Any, demo: Any) -> None:
+    import io
+    import json
+    import zipfile
+
+    from shapely.geometry import shape
+
+    page = desk
+    page.get_by_role("button", name="霞山港区", exact=True).click()
+    page.locator("[data-testid=zone-title][data-zone='Z-PA-XIASHAN']").wait_for(timeout=10_000)
+    with page.expect_download(timeout=20_000) as info:
+        page.locator(".ops-export").get_by_text("导出").click()
+    download = info.value
+    assert download.suggested_filename.startswith("ops-Z-PA-XIASHAN-")
+    data = Path(download.path()).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        table = pl.read_csv(zf.read("zone_vessels.csv"))
+        tracks = pl.read_csv(zf.read("tracks.csv"))
+        features = json.loads(zf.read("tracks.geojson"))["features"]
+        for name in ("events.csv", "alerts.csv"):
+            pl.read_csv(zf.read(name))
+    assert table.height > 0 and tracks.height > 0
+    assert {f["properties"]["mmsi"] for f in features} == set(tracks["mmsi"].to_list())
+    assert all(shape(f["geometry"]).is_valid for f in features)
