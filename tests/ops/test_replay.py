@@ -168,6 +168,23 @@ def test_replay_at_a_past_time_shows_the_positions_the_history_holds(desk: Any, 
     assert shown2 != shown
     assert set(shown2) == set(_store_positions(history, at2))
 
+    # dragging the slider's handle to the left third replays an earlier time, again as stored
+    handle = page.locator(".replay-slider .noUi-handle").first.bounding_box()
+    track = page.locator(".replay-slider .noUi-base").first.bounding_box()
+    assert handle and track
+    page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + track["width"] / 3, handle["y"] + handle["height"] / 2, steps=8)
+    page.mouse.up()
+    at3 = _wait_replay_ts(page, not_ts=at2.isoformat().replace("+00:00", "Z"))
+    page.wait_for_timeout(1500)
+    at3 = _wait_replay_ts(page, not_ts=None)  # settled: the last value the drag sent
+    assert at3 < at2
+    shown3, want3 = _map_vessels(page), _store_positions(history, at3)
+    assert set(shown3) == set(want3) and shown3
+    for mmsi, (lon, lat) in want3.items():
+        assert shown3[mmsi] == pytest.approx((lon, lat), abs=1e-6), mmsi
+
     page.locator(".replay-live button").click()
     page.locator("[data-testid=live]").wait_for(timeout=10_000)
     assert page.locator("[data-testid=replay]").count() == 0
