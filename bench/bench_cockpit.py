@@ -19,24 +19,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-COLUMNS = [
-    "mmsi",
-    "name",
-    "ship_class",
-    "lon",
-    "lat",
-    "sog_kn",
-    "cog_deg",
-    "heading_deg",
-    "length_m",
-    "beam_m",
-    "draught_m",
-    "phase",
-    "zone_id",
-    "h3",
-    "last_seen_utc",
-    "dark",
-]
+from twin.engine import VESSEL_COLUMNS
+
+COLUMNS = VESSEL_COLUMNS  # the engine's vessel table, as it goes on the bus
 PHASES = ["in_channel", "at_anchor", "at_berth", "approaching", "departing"]
 
 
@@ -196,13 +181,9 @@ def measure(n: int, browser: Any) -> dict[str, float]:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
+    from dashboards.browser import chromium
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
-        )
+    with chromium() as browser:
         print("vessels  first_render_ms  update_kB  pydeck_kB  payload_ratio  update_ms_p50  update_ms_p90")
         for n in (500, 5_000, 20_000):
             r = measure(n, browser)
@@ -212,7 +193,6 @@ def main() -> None:
                 f"{r['update_ms_p90']:>13.0f}",
                 flush=True,
             )
-        browser.close()
 
 
 if __name__ == "__main__":

@@ -178,18 +178,14 @@ def gallery_specs(state: dict[str, Any], depth: xr.DataArray) -> list[tuple[str,
 
 
 def main(out_dir: Path) -> None:
-    from playwright.sync_api import sync_playwright
+    from dashboards.browser import chromium
 
     out_dir.mkdir(parents=True, exist_ok=True)
     state = simulated_state()
     with xr.open_dataset(state["port"].files["bathymetry"]) as ds:
         depth = ds["depth"].load()
     specs = gallery_specs(state, depth)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
-        )
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1200, "height": 760})
         for name, caption, spec in specs:
             html_path = out_dir / f"{name}.html"
@@ -200,7 +196,6 @@ def main(out_dir: Path) -> None:
             page.screenshot(path=str(out_dir / f"{name}.png"))
             html_path.unlink()  # the PNG is the doc; the 2 MB page is rebuilt on demand
             print(f"wrote {out_dir / name}.png")
-        browser.close()
     print(f"simulated state at {state['now'] + timedelta(0)}: {state['vessels'].height} vessels")
 
 

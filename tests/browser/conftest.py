@@ -10,16 +10,7 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-# SwiftShader WebGL on the CPU (shared/reference/ui.md §2); no background network traffic.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--enable-unsafe-swiftshader",
-    "--use-angle=swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+from dashboards.browser import CHROMIUM, chromium
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +21,8 @@ def chrome() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} missing: ./dev test installs Debian's chromium")
         pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

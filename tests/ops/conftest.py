@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"]
+from dashboards.browser import CHROMIUM, chromium
 
 
 @pytest.fixture(scope="module")
@@ -19,13 +18,11 @@ def chrome() -> Iterator[Any]:
     """Chromium for one test module: Playwright's sync API holds an event loop in this thread while
     open, so it is closed before other folders' tests call asyncio.run()."""
     if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: ./dev test installs Debian's chromium")
         pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

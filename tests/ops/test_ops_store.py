@@ -18,25 +18,9 @@ from dashboards.ops.store import (
     zone_of_feature,
 )
 from geodata import load_port
+from twin.engine import VESSEL_COLUMNS
 
-COLS = [
-    "mmsi",
-    "name",
-    "ship_class",
-    "lon",
-    "lat",
-    "sog_kn",
-    "cog_deg",
-    "heading_deg",
-    "length_m",
-    "beam_m",
-    "draught_m",
-    "phase",
-    "zone_id",
-    "h3",
-    "last_seen_utc",
-    "dark",
-]
+COLS = VESSEL_COLUMNS
 
 
 def row(mmsi: int, zone: str | None, phase: str = "at_anchor") -> list[Any]:
