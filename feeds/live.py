@@ -8,7 +8,11 @@ Order of every input batch (simulator tick, ingest message, file):
    thread under the engine lock; the delta is serialised once, in the same thread, and queued
    to every `/stream` client by the hub;
 5. buffered for the history store and written there in periodic flushes (at-least-once: a
-   crash between a flush and its watermark can store a batch twice).
+   crash between a flush and its watermark can store a batch twice), with one batch-log row per
+   record (its seq, clock and the inputs the store's kinds do not hold) for `feeds.replay`;
+6. every `checkpoint_every_s` of *engine* time, the engine's whole state (alerts included) is
+   written to the history directory as a checkpoint (`feeds.replay.write_checkpoint`): a replay
+   starts from the newest one before the time asked for.
 
 The engine is snapshotted every `snapshot_every_s` seconds (and at a clean stop) with the seq
 it covers; recovery = newest snapshot + replay of the journal after it, so a `kill -9` loses
@@ -64,8 +68,9 @@ class EngineLike(Protocol):
     def to_snapshot_bytes(self) -> bytes: ...
 
 
-# A batch waiting for the history store: (journal seq, accepted frames, rejected rows, feed name).
-HistoryItem = tuple[int, dict[str, pl.DataFrame], pl.DataFrame, str]
+# A batch waiting for the history store: (journal seq, accepted frames, rejected rows, feed name,
+# the batch's clock, its source); the last two go to the replay's batch log (feeds.replay).
+HistoryItem = tuple[int, dict[str, pl.DataFrame], pl.DataFrame, str, datetime, str]
 
 # An engine factory: None → a fresh engine; bytes → the engine restored from a snapshot.
 EngineFactory = Callable[[bytes | None], EngineLike]
@@ -128,6 +133,8 @@ class LiveConfig:
 
     `snapshot_every_s` and `history_flush_s` are wall-clock seconds; `max_pending` bounds the
     journalled batches waiting for the engine (sources wait when it is reached).
+    `checkpoint_every_s` is engine (twin clock) seconds between replay checkpoints in
+    `history_dir` (0 = none; none without a history directory).
     """
 
     journal_dir: Path
@@ -139,6 +146,7 @@ class LiveConfig:
     origins: Sequence[str] = DEFAULT_ORIGINS
     snapshot_every_s: float = 60.0
     history_flush_s: float = 10.0
+    checkpoint_every_s: float = 900.0
     outbox_messages: int = OUTBOX_MESSAGES
     max_pending: int = MAX_PENDING
     sim_clock: bool = False                 # ingest uses the simulator's clock, not the wall clock
@@ -186,6 +194,7 @@ class LiveTwin:
         self._journalled_at: dict[int, float] = {}
         self._sim_t: datetime | None = None
         self._last_submit = time.monotonic()
+        self._next_checkpoint: float | None = None  # engine time (epoch s) of the next replay checkpoint
 
     # -- recovery ------------------------------------------------------------------------
     def recover(self) -> None:
@@ -212,7 +221,8 @@ class LiveTwin:
             self._note_record(record)
             if self.config.history_dir and record.seq > self._history_watermark:
                 rejected = pl.DataFrame()
-                self._history.append((record.seq, record.frames, rejected, str(record.meta.get("feed", ""))))
+                self._history.append((record.seq, record.frames, rejected, str(record.meta.get("feed", "")),
+                                      record.now, str(record.meta.get("src", ""))))
         self.applied_seq = journal.last_seq
 
     def _note_record(self, record: Record) -> None:
@@ -244,7 +254,31 @@ class LiveTwin:
             self.counters["engine_errors"] += 1
             log.error("engine failed on journal record %d: %s: %s", record.seq, type(exc).__name__, exc)
             return None
+        self._maybe_checkpoint(record)
         return body
+
+    def _maybe_checkpoint(self, record: Record) -> None:
+        """Write a replay checkpoint after the first record and then at the first record at or after
+        each `checkpoint_every_s` boundary of engine time (blocking; called with the engine held)."""
+        every = self.config.checkpoint_every_s
+        root = self.config.history_dir
+        if root is None or every <= 0 or self.engine is None:
+            return
+        t = record.now.timestamp()
+        if self._next_checkpoint is not None and t < self._next_checkpoint:
+            return
+        from feeds.replay import write_checkpoint
+
+        started = time.perf_counter()
+        try:
+            write_checkpoint(root, self.engine.to_snapshot_bytes(), record.now, record.seq)
+        except (OSError, ValueError, TypeError) as exc:  # a missing checkpoint only lengthens a replay
+            self.counters["checkpoint_errors"] = self.counters.get("checkpoint_errors", 0) + 1
+            log.error("replay checkpoint at seq %d failed: %s: %s", record.seq, type(exc).__name__, exc)
+        else:
+            self.counters["checkpoints"] = self.counters.get("checkpoints", 0) + 1
+            self.note_timing("checkpoint", time.perf_counter() - started)
+        self._next_checkpoint = (t // every + 1) * every
 
     # -- LiveCore ------------------------------------------------------------------------
     def clock(self) -> datetime:
@@ -369,7 +403,7 @@ class LiveTwin:
                 state.last_utc = newest
         if self.config.history_dir is not None:
             self._history.append((seq, frames, rejected if rejected is not None else pl.DataFrame(),
-                                  str(meta.get("feed", ""))))
+                                  str(meta.get("feed", "")), now, str(meta.get("src", ""))))
         self.counters["batches"] += 1
         return seq
 
@@ -594,11 +628,12 @@ class LiveTwin:
 def _write_history(
     root: Path, batch: list[HistoryItem], ingested: datetime
 ) -> None:
+    from feeds.replay import write_batch_log
     from feeds.store import write_frame, write_rejected
 
     by_kind: dict[str, list[pl.DataFrame]] = {}
     rejected_by_feed: dict[str, list[pl.DataFrame]] = {}
-    for _seq, frames, rejected, feed in batch:
+    for _seq, frames, rejected, feed, _now, _src in batch:
         for kind, frame in frames.items():
             if kind in SCHEMAS:  # only canonical feed kinds have a history schema
                 by_kind.setdefault(kind, []).append(conform(frame, SCHEMAS[kind]))
@@ -608,6 +643,8 @@ def _write_history(
         write_frame(root, kind, pl.concat(parts, how="vertical_relaxed"))
     for feed, parts in rejected_by_feed.items():
         write_rejected(root, feed, pl.concat(parts, how="vertical_relaxed"), ingested)
+    # after the rows: a batch in the log always has its rows stored
+    write_batch_log(root, [(seq, now, src, frames) for seq, frames, _r, _f, now, src in batch])
     path = root / WATERMARK_FILE
     temp = root / f"{WATERMARK_FILE}.{uuid.uuid4().hex}.tmp"
     root.mkdir(parents=True, exist_ok=True)
@@ -815,10 +852,9 @@ def real_engine_factory(port_model: Any, rules_path: str | Path | None = None) -
 
     def make(snapshot: bytes | None) -> EngineLike:
         if snapshot is None:
-            engine = Engine(port_model, EngineConfig())
-        else:
-            engine = Engine.from_snapshot(port_model, snapshot)
-        return AlertingEngine(engine, AlertEngine(port_model, rules))
+            return AlertingEngine(Engine(port_model, EngineConfig()), AlertEngine(port_model, rules))
+        # the alert engine's state (acknowledgements, dwell timers) travels in the snapshot
+        return AlertingEngine.from_snapshot(port_model, snapshot, AlertEngine(port_model, rules))
 
     return make
 

@@ -1,25 +1,77 @@
-"""Replay from the history store: the port's vessels as the stored AIS had them at a past time.
+"""Replay from the history store: the whole twin as it was at a past time.
 
-`history_span(dir)` gives the oldest and newest stored `ais_position` time; `positions_at(dir, t)`
-the latest position of every MMSI at or before `t` within `window` (30 min by default), with its
-latest static report at or before `t` and the zone its position lies in (`twin.zones.ZoneIndex`,
-the same geofence the engine uses). Port-call phases are not replayed here: that needs every
-stored input up to `t` through a fresh `twin.engine.Engine`, too slow to redo per slider move.
+Two levels:
 
-Everything is read lazily with polars (`feeds.store.read_history`), so only the days around `t`
-are opened. Nothing here touches the disk at import.
+- **positions** (cheap, no engine): `history_span(dir)` gives the oldest and newest stored
+  `ais_position` time; `positions_at(dir, t)` the latest position of every MMSI at or before `t`
+  within `window` (30 min by default), with its latest static report and its zone
+  (`twin.zones.ZoneIndex`). The fallback when no engine checkpoint covers `t`.
+- **the engine at t** (`ReplaySession.snapshot_at(t)`): the newest engine checkpoint at or before
+  `t`, then the stored inputs after it up to `t` through that engine, batch by batch as the live
+  process applied them; the result is the engine's protocol v1 snapshot at `t` (vessels with
+  phases and zones, berths, anchorages, gates, events, KPIs, alerts, charts). A session keeps its
+  engine and advances it while `t` moves forward; it restarts from a checkpoint when `t` moves back
+  or a newer checkpoint lies between the engine's time and `t`.
+
+What the live process (`feeds.live`) writes for it into the history directory, besides the
+canonical frames of `feeds.store`:
+
+    DIR/engine_checkpoints/date=YYYY-MM-DD/ckpt-<engine time>-<seq>.json   (`write_checkpoint`)
+    DIR/engine_batches/date=YYYY-MM-DD/part-<uuid>.parquet                 (`write_batch_log`)
+
+A checkpoint is one header line (format, engine time, journal seq, payload length and SHA-256)
+then the engine's `to_snapshot_bytes` (alert state and acknowledgements included), written to a
+temporary name, fsynced and renamed: a torn or altered file fails its check and is skipped with a
+warning (`CheckpointError`), never loaded. The batch log has one row per applied journal record:
+its seq, its clock (`now_utc`), its source, and the inputs the history's canonical kinds do not hold
+(operator acknowledgements `alert_ack`, `port_call_cargo`) as Arrow IPC bytes.
+
+Batching rule: the canonical rows of batch `k` are the stored rows with
+`now(k-1) <= ts_utc < now(k)` (the first batch after a checkpoint starts at the checkpoint's time).
+That is exactly how the simulator batches (each batch holds `[t - step, t)`); a row that reached a
+live process later than the next batch's clock is replayed in the batch of its own time.
+
+Everything is read lazily with polars, so only the days around `t` are opened. Nothing here
+touches the disk at import.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Protocol
 
 import polars as pl
 
-from feeds.store import read_history
+from feeds.schema import SCHEMAS
+from feeds.store import read_history, write_part
 from twin.engine import ship_class_of
 from twin.zones import ZoneIndex
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_DIR = "engine_checkpoints"
+BATCH_DIR = "engine_batches"
+CHECKPOINT_FORMAT = "zjtwin-checkpoint/1"
+_CKPT_NAME = re.compile(r"^ckpt-(\d{8}T\d{6}\.\d{6})Z-(\d{12})\.json$")
+_STAMP = "%Y%m%dT%H%M%S.%f"
+BATCH_SCHEMA: dict[str, pl.DataType] = {
+    "seq": pl.Int64(),
+    "now_utc": pl.Datetime("us", "UTC"),
+    "src": pl.String(),
+    "extra_kinds": pl.List(pl.String()),
+    "extra_ipc": pl.List(pl.Binary()),
+}
 
 WINDOW = timedelta(minutes=30)
 
@@ -102,3 +154,233 @@ def positions_at(
         zones = pl.Series("zone_id", [None] * frame.height, dtype=pl.String)
     frame = frame.with_columns(zones.alias("zone_id"))
     return frame.select([pl.col(name).cast(dtype) for name, dtype in REPLAY_SCHEMA.items()]).sort("mmsi")
+
+
+# -- engine checkpoints ---------------------------------------------------------------------------
+class CheckpointError(ValueError):
+    """A checkpoint file that fails its check (torn, truncated, altered, another format)."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One stored engine checkpoint: its file, the engine time it holds and the journal seq it covers."""
+
+    path: Path
+    now_utc: datetime
+    seq: int
+
+
+def _day_dir(root: Path, sub: str, at: datetime) -> Path:
+    return root / sub / f"date={at.astimezone(UTC).date().isoformat()}"
+
+
+def write_checkpoint(history_dir: str | Path, payload: bytes, now: datetime, seq: int) -> Path:
+    """Store an engine state (`to_snapshot_bytes`) taken at engine time `now` after journal record
+    `seq`, atomically (temporary file, fsync, rename); returns its path. ValueError for a naive `now`."""
+    if now.tzinfo is None:
+        raise ValueError("a checkpoint's engine time must be timezone-aware")
+    now = now.astimezone(UTC)
+    header = {"format": CHECKPOINT_FORMAT, "now_utc": now.isoformat().replace("+00:00", "Z"), "seq": seq,
+              "bytes": len(payload), "sha256": hashlib.sha256(payload).hexdigest()}
+    directory = _day_dir(Path(history_dir), CHECKPOINT_DIR, now)
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"ckpt-{now.strftime(_STAMP)}Z-{seq:012d}.json"
+    temp = directory / f".{final.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with temp.open("xb") as handle:
+            handle.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return final
+
+
+def list_checkpoints(history_dir: str | Path, at: datetime | None = None) -> list[Checkpoint]:
+    """The stored checkpoints with engine time at or before `at` (all when None), oldest first.
+
+    Only names are read (`ckpt-<time>-<seq>.json`); temporary files are not listed."""
+    root = Path(history_dir) / CHECKPOINT_DIR
+    if not root.is_dir():
+        return []
+    last_day = None if at is None else f"date={at.astimezone(UTC).date().isoformat()}"
+    found = []
+    for day in root.glob("date=*"):
+        if last_day is not None and day.name > last_day:
+            continue
+        for path in day.glob("ckpt-*.json"):
+            match = _CKPT_NAME.match(path.name)
+            if match is None:
+                continue
+            now = datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC)
+            if at is None or now <= at:
+                found.append(Checkpoint(path, now, int(match.group(2))))
+    return sorted(found, key=lambda c: (c.now_utc, c.seq))
+
+
+def read_checkpoint(checkpoint: Checkpoint | Path) -> bytes:
+    """The engine state stored in a checkpoint file, after checking its header, length and SHA-256.
+
+    Raises CheckpointError (naming the file and what failed) for a torn or altered file."""
+    path = checkpoint.path if isinstance(checkpoint, Checkpoint) else checkpoint
+    data = path.read_bytes()
+    head, sep, payload = data.partition(b"\n")
+    try:
+        header = json.loads(head)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: unreadable checkpoint header ({exc})") from exc
+    if not sep or not isinstance(header, dict) or header.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path}: not a checkpoint of format {CHECKPOINT_FORMAT}")
+    if len(payload) != header.get("bytes"):
+        raise CheckpointError(f"{path}: torn checkpoint: {len(payload)} of {header.get('bytes')} bytes")
+    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        raise CheckpointError(f"{path}: checkpoint payload does not match its SHA-256")
+    return payload
+
+
+def newest_checkpoint(history_dir: str | Path, at: datetime) -> tuple[Checkpoint, bytes] | None:
+    """The newest checkpoint at or before `at` that passes its check, with its engine state; a bad
+    one is logged (warning, with the reason) and the next older one tried. None when there is none."""
+    for checkpoint in reversed(list_checkpoints(history_dir, at)):
+        try:
+            return checkpoint, read_checkpoint(checkpoint)
+        except (CheckpointError, OSError) as exc:
+            log.warning("skipping checkpoint %s: %s", checkpoint.path.name, exc)
+    return None
+
+
+# -- the batch log ---------------------------------------------------------------------------------
+def write_batch_log(
+    history_dir: str | Path, batches: Sequence[tuple[int, datetime, str, dict[str, pl.DataFrame]]]
+) -> list[Path]:
+    """Append (seq, engine clock, source, frames) of applied journal records to the batch log,
+    one Parquet part per UTC day of the clock (`feeds.store.write_part`, atomic). Frames of kinds
+    the history store does not hold are kept as Arrow IPC bytes; canonical kinds only by reference
+    (their rows are in the store). Returns the written parts."""
+    rows = []
+    for seq, now, src, frames in batches:
+        extra = {k: f for k, f in frames.items() if k not in SCHEMAS and f.height}
+        ipc = []
+        for frame in extra.values():
+            buffer = io.BytesIO()
+            frame.write_ipc(buffer)
+            ipc.append(buffer.getvalue())
+        rows.append({"seq": seq, "now_utc": now.astimezone(UTC), "src": src,
+                     "extra_kinds": list(extra), "extra_ipc": ipc})
+    if not rows:
+        return []
+    frame = pl.DataFrame(rows, schema=BATCH_SCHEMA)
+    written = []
+    for (day,), part in frame.group_by(pl.col("now_utc").dt.date(), maintain_order=True):
+        directory = Path(history_dir) / BATCH_DIR / f"date={day.isoformat()}"
+        written.append(write_part(part, directory))
+    return written
+
+
+def read_batch_log(history_dir: str | Path, after_seq: int, start: datetime, end: datetime) -> pl.DataFrame:
+    """Batch-log rows with `seq > after_seq` and `start <= now_utc <= end`, by seq (duplicates of an
+    at-least-once flush dropped)."""
+    root = Path(history_dir) / BATCH_DIR
+    if not any(root.glob("date=*/*.parquet")):
+        return pl.DataFrame(schema=BATCH_SCHEMA)
+    return (
+        pl.scan_parquet(root / "**" / "*.parquet", hive_partitioning=True, hive_schema={"date": pl.Date()},
+                        schema={**BATCH_SCHEMA, "date": pl.Date()})
+        .filter(pl.col("date") >= start.astimezone(UTC).date(), pl.col("date") <= end.astimezone(UTC).date(),
+                pl.col("seq") > after_seq, pl.col("now_utc") >= start, pl.col("now_utc") <= end)
+        .drop("date")
+        .unique("seq", keep="first", maintain_order=True)
+        .sort("seq")
+        .collect()
+    )
+
+
+# -- the engine at a past time ---------------------------------------------------------------------
+class ReplayEngine(Protocol):
+    """What a replay needs of an engine (`twin.alerts.AlertingEngine`, `twin.engine.Engine`)."""
+
+    def apply(self, frames: dict[str, pl.DataFrame], now: datetime) -> Any: ...
+
+    def snapshot(self, now: datetime) -> dict[str, Any]: ...
+
+
+def input_batches(
+    history_dir: str | Path, after_seq: int, start: datetime, end: datetime
+) -> list[tuple[int, datetime, dict[str, pl.DataFrame]]]:
+    """The stored inputs of the journal records after `after_seq` whose clock is in `[start, end]`,
+    as (seq, clock, frames) in seq order, rebuilt by the batching rule of the module docstring
+    (`start` is the clock of the state they apply to: a checkpoint's or the last applied batch's)."""
+    log_rows = read_batch_log(history_dir, after_seq, start, end)
+    if log_rows.is_empty():
+        return []
+    nows: list[datetime] = log_rows["now_utc"].to_list()
+    batches: list[tuple[int, datetime, dict[str, pl.DataFrame]]] = [
+        (int(seq), now, {}) for seq, now in zip(log_rows["seq"].to_list(), nows, strict=True)
+    ]
+    for i, (kinds, blobs) in enumerate(zip(log_rows["extra_kinds"].to_list(),
+                                           log_rows["extra_ipc"].to_list(), strict=True)):
+        for kind, blob in zip(kinds or [], blobs or [], strict=True):
+            batches[i][2][kind] = pl.read_ipc(io.BytesIO(blob))
+    bounds = pl.Series("bounds", nows, dtype=pl.Datetime("us", "UTC"))
+    for kind in SCHEMAS:
+        rows = read_history(history_dir, kind, start=start, end=nows[-1]).collect()
+        if rows.is_empty():
+            continue
+        # batch k holds now(k-1) <= ts < now(k): the index of the first clock after ts
+        index = bounds.search_sorted(rows["ts_utc"], side="right")
+        rows = rows.with_columns(index.alias("__batch"))
+        for (k,), part in rows.group_by("__batch", maintain_order=True):
+            batches[int(k)][2][kind] = part.drop("__batch")
+    return batches
+
+
+class ReplaySession:
+    """One desk session's replay engine: `snapshot_at(t)` is the engine's snapshot at `t`.
+
+    `make_engine(state)` builds an engine from a checkpoint's bytes (`feeds.live.real_engine_factory`
+    suits). Forward moves apply only the batches after the engine's time; a move back, or one past a
+    newer checkpoint, restarts from the newest checkpoint at or before `t`. Thread-safe.
+    """
+
+    def __init__(self, history_dir: str | Path, make_engine: Callable[[bytes], ReplayEngine]) -> None:
+        self.history_dir = Path(history_dir)
+        self.make_engine = make_engine
+        self.engine: ReplayEngine | None = None
+        self.seq = 0                       # journal seq of the last record in the engine
+        self.now: datetime | None = None   # its clock
+        self.restored_from: Checkpoint | None = None
+        self.applied = 0                   # batches applied by the last call (for measurements)
+        self._lock = threading.Lock()
+
+    def snapshot_at(self, at: datetime) -> dict[str, Any] | None:
+        """The engine's protocol v1 snapshot at `at` (aware), or None when no checkpoint is at or
+        before `at`. Raises ValueError for a naive `at`."""
+        if at.tzinfo is None:
+            raise ValueError("a replay time must be timezone-aware")
+        with self._lock:
+            if not self._seek(at):
+                return None
+            assert self.engine is not None
+            return self.engine.snapshot(at)
+
+    def _seek(self, at: datetime) -> bool:
+        self.applied = 0
+        newest = list_checkpoints(self.history_dir, at)
+        behind = self.engine is None or self.now is None or at < self.now
+        if behind or (newest and newest[-1].seq > self.seq):
+            found = newest_checkpoint(self.history_dir, at)
+            if found is None:
+                self.engine, self.now, self.seq, self.restored_from = None, None, 0, None
+                return False
+            checkpoint, payload = found
+            self.engine = self.make_engine(payload)
+            self.now, self.seq, self.restored_from = checkpoint.now_utc, checkpoint.seq, checkpoint
+        assert self.engine is not None and self.now is not None
+        for seq, now, frames in input_batches(self.history_dir, self.seq, self.now, at):
+            self.engine.apply(frames, now)
+            self.seq, self.now = seq, now
+            self.applied += 1
+        return True

@@ -54,11 +54,12 @@ from twin.alert_rules import (
     RuleSpec,
     load_rules,
 )
-from twin.engine import Delta, Engine
+from twin.engine import Delta, Engine, load_state_json
 from twin.port import Port
 from twin.state import DAY_US, US, dt_of, iso, us_of
 
 EVENTS = ("raise", "update", "escalate", "acknowledge", "clear")
+ALERT_STATE_FORMAT = "zjtwin-alert-state/1"
 # A moving ship's alert follows it in steps of this much (an update per report would flood deltas)
 MOVE_UPDATE_KM = 0.5
 
@@ -177,6 +178,29 @@ def _higher(a: str, b: str) -> str:
     return a if PRIORITY_RANK[a] >= PRIORITY_RANK[b] else b
 
 
+def _encode(value: Any) -> Any:
+    """JSON-able form of nested dicts whose keys may be ints (MMSIs): such a dict becomes
+    `{"__items__": [[key, value], ...]}` so `_decode` gives the keys back with their type."""
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _encode(v) for k, v in value.items()}
+        return {"__items__": [[k, _encode(v)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    """Inverse of `_encode`."""
+    if isinstance(value, dict):
+        if set(value) == {"__items__"}:
+            return {k: _decode(v) for k, v in value["__items__"]}
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
 class AlertEngine:
     """Evaluates a `RuleSet` against an engine's state and keeps the alerts' lifecycle.
 
@@ -234,7 +258,7 @@ class AlertEngine:
         self._engine = engine
         known = {r.id for r in self.rules.rules}
         for aid, a in engine.alerts.items():
-            if a.get("state") != "cleared" and a.get("rule") in known:
+            if a.get("state") != "cleared" and a.get("rule") in known and aid not in self._alerts:
                 self._adopt(aid, a)
         if engine.now_us is not None:
             self._gate_queue = {
@@ -464,6 +488,45 @@ class AlertEngine:
             self._push(self._engine)
         return a.public()
 
+    # -- state round trip -----------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """The alert lifecycle state as JSON-able data (restore with `load_state`).
+
+        Holds every alert with its acknowledgement (who, note, when, at which priority), the time
+        it became unacknowledged (escalation), the rules' dwell memory, gate queues and truck
+        visits. The transition `history` is a log, not state: it is not included.
+        """
+        return {
+            "format": ALERT_STATE_FORMAT,
+            "alerts": [
+                {**{k: v for k, v in asdict(a).items() if k != "finding"}, "finding": asdict(a.finding)}
+                for a in self._alerts.values()
+            ],
+            "pushed": self._pushed,
+            "memory": _encode(self._memory),
+            "gate_queue": self._gate_queue,
+            "visits": {k: list(v) for k, v in self._visits.items()},
+            "turns": [list(t) for t in self._turns],
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Replace the lifecycle state with `state_dict` output; ValueError for another format.
+
+        Call before `attach` (which then adopts nothing new: the alerts are already known).
+        """
+        if state.get("format") != ALERT_STATE_FORMAT:
+            raise ValueError(f"not an alert state of format {ALERT_STATE_FORMAT}: {state.get('format')!r}")
+        self._alerts = {}
+        for item in state["alerts"]:
+            data = dict(item)
+            data["finding"] = Finding(**data["finding"])
+            self._alerts[str(data["id"])] = _Alert(**data)
+        self._pushed = {str(k): dict(v) for k, v in state["pushed"].items()}
+        self._memory = _decode(state["memory"])
+        self._gate_queue = {str(k): int(v) for k, v in state["gate_queue"].items()}
+        self._visits = {str(k): (int(v[0]), str(v[1])) for k, v in state["visits"].items()}
+        self._turns = [(int(t[0]), str(t[1]), float(t[2])) for t in state["turns"]]
+
     # -- views ----------------------------------------------------------------------------------
     def alerts(self, include_cleared: bool = False) -> list[dict[str, Any]]:
         """Public alerts, most urgent first (then oldest first); open ones unless asked."""
@@ -518,6 +581,27 @@ class AlertingEngine:
                 except (KeyError, ValueError) as exc:
                     self.refused_acks.append({"alert_id": row.get("alert_id"), "reason": str(exc)})
         return self.engine.apply({k: v for k, v in frames.items() if k != "alert_ack"}, now)
+
+    def to_snapshot_bytes(self) -> bytes:
+        """The engine's state with the alert engine's (`alert_engine`: lifecycle, acknowledgements,
+        rule memory) and the refused acknowledgements: restore with `from_snapshot`."""
+        extra = {"alert_engine": {**self.alert_engine.state_dict(), "refused_acks": self.refused_acks}}
+        return self.engine.to_snapshot_bytes(extra)
+
+    @classmethod
+    def from_snapshot(cls, port: Port, data: bytes, alerts: AlertEngine) -> AlertingEngine:
+        """The alerting engine restored from `to_snapshot_bytes` output, with `alerts` (a fresh
+        `AlertEngine` holding the rules) given the stored alert state. A plain engine snapshot
+        (no `alert_engine` key) restores the engine, and `attach` adopts its open alerts.
+        Raises ValueError for a snapshot of another format."""
+        state = load_state_json(data)
+        stored = state.get("alert_engine")
+        if isinstance(stored, dict):
+            alerts.load_state(stored)
+        wrapped = cls(Engine.from_state(port, state), alerts)
+        if isinstance(stored, dict):
+            wrapped.refused_acks = list(stored.get("refused_acks", []))
+        return wrapped
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)

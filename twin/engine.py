@@ -371,10 +371,19 @@ class Engine:
             "ignored": self.ignored,
         }
 
-    def to_snapshot_bytes(self) -> bytes:
-        """The whole engine state as UTF-8 JSON (restore with `Engine.from_snapshot`)."""
+    def to_snapshot_bytes(self, extra: dict[str, Any] | None = None) -> bytes:
+        """The whole engine state as UTF-8 JSON (restore with `Engine.from_snapshot`).
+
+        `extra` adds top-level keys that `from_snapshot` ignores and `load_state_json` returns
+        (a wrapper's own state, e.g. the alert engine's); they must not clash with the engine's.
+        """
         state = self._state()
         state["sent"] = self._sent
+        if extra:
+            clash = set(extra) & set(state)
+            if clash:
+                raise ValueError(f"extra snapshot keys clash with the engine's: {sorted(clash)}")
+            state.update(extra)
         return json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
     def state_hash(self) -> str:
@@ -388,9 +397,11 @@ class Engine:
 
         Observers are code, not state: add them again to the restored engine.
         """
-        state = json.loads(data)
-        if state.get("format") != STATE_FORMAT:
-            raise ValueError(f"not an engine state of format {STATE_FORMAT}: {state.get('format')!r}")
+        return cls.from_state(port, load_state_json(data))
+
+    @classmethod
+    def from_state(cls, port: Port, state: dict[str, Any]) -> Engine:
+        """An engine restored from the parsed JSON of `to_snapshot_bytes` (see `load_state_json`)."""
         eng = cls(port, EngineConfig.from_dict(state["config"]))
         eng.seq = state["seq"]
         eng.now_us = state["now_us"]
@@ -790,6 +801,18 @@ class Engine:
             if sent_charts.get(name) != chart:
                 delta.charts[name] = chart
                 sent_charts[name] = chart
+
+
+def load_state_json(data: bytes) -> dict[str, Any]:
+    """Parse `Engine.to_snapshot_bytes` output; ValueError when it is not JSON of `STATE_FORMAT`."""
+    try:
+        state = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not an engine state (unreadable JSON: {exc})") from exc
+    if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+        got = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"not an engine state of format {STATE_FORMAT}: {got!r}")
+    return state
 
 
 def _r(x: float | None, digits: int) -> float | None:
