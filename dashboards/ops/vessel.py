@@ -1,12 +1,15 @@
 """The vessel page: identity and particulars (live, from the engine), the track and static data
-from the history store (`feeds.store.read_history`), and the port-call events the desk has seen.
+from the history store (`feeds.store.read_history`), the port-call events the desk has seen, the
+keel clearance now and along the rest of the route (`vessel_ukc`), and the call chain vessel →
+port call → cargo → customs declarations with their TRS stages (`vessel_chain`).
 
-The history is read when the page opens (a click), not on every refresh.
+The history is read when the page opens (a click), not on every refresh; the customs rows again
+only when the store has gained a part since. Everything is cut at the shown time (live or replayed).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,9 @@ import polars as pl
 
 from dashboards.ops.i18n import t
 from dashboards.ops.store import OpsState, vessel_events
+from dashboards.ops.vessel_chain import VesselRecords, call_chain, customs_parts, read_vessel_records
+from dashboards.ops.vessel_sections import chain_section, ukc_section
+from dashboards.ops.vessel_ukc import RouteUkc, VesselUkc, vessel_ukc
 from dashboards.ops.views import esc, events_list, local_time, parse_utc, phase_label, table, zone_name
 from feeds.store import read_history
 from twin.port import Port
@@ -33,15 +39,19 @@ class VesselPage:
             schema={"ts_utc": pl.Datetime("us", "UTC"), "lon": pl.Float64, "lat": pl.Float64}
         )
         self.static: dict[str, Any] = {}
+        self.records: VesselRecords | None = None
+        self._route_cache: dict[tuple[Any, ...], RouteUkc] = {}
 
     def load(self, mmsi: int, until_iso: str | None = None) -> None:
         """Read the vessel's last `TRACK_HOURS` of positions and its latest static report."""
         self.mmsi = mmsi
         self.static = {}
+        self.records = None
         self.track = self.track.clear()
         if self.history_dir is None:
             return
         end = parse_utc(until_iso)
+        self.records = read_vessel_records(self.history_dir, mmsi, end)
         start = None if end is None else end - timedelta(hours=TRACK_HOURS)
         self.track = (
             read_history(self.history_dir, "ais_position", start=start)
@@ -120,5 +130,31 @@ class VesselPage:
         )
         parts.append(f"<h3>{esc(t('port_call_events', lang))}</h3>")
         parts.append(events_list(self.port, state, vessel_events(state, mmsi), lang, "vessel-events"))
-        parts.append(f"<h3>{esc(t('live_ukc', lang))}</h3><p>{esc(t('ukc_unavailable', lang))}</p>")
+        parts.append(ukc_section(self.port, self.ukc(state, mmsi), lang))
+        parts.append(self.chain_html(state, mmsi, lang))
         return "".join(parts)
+
+    def ukc(self, state: OpsState, mmsi: int) -> VesselUkc:
+        """The vessel's UKC at the shown time (see `vessel_ukc.vessel_ukc`)."""
+        ts = parse_utc(state.ts_utc)
+        v = state.vessels.get(mmsi)
+        if ts is None or v is None:
+            return VesselUkc(ts or datetime.now(UTC), None, "ukc_no_position")
+        latest = next(iter(vessel_events(state, mmsi, limit=1)), None)
+        berth = next((bid for bid, b in state.berths.items() if b.get("mmsi") == mmsi), None)
+        return vessel_ukc(self.port, v, ts, latest, berth, cache=self._route_cache)
+
+    def chain_html(self, state: OpsState, mmsi: int, lang: str) -> str:
+        """The call chain up to the shown time; re-reads the customs rows when the store grew."""
+        at = parse_utc(state.ts_utc)
+        stale = self.records is None or (
+            self.history_dir is not None and self.records.customs_parts != customs_parts(self.history_dir)
+        )
+        if self.history_dir is not None and self.mmsi == mmsi and stale:
+            self.records = read_vessel_records(self.history_dir, mmsi, at)
+        records = self.records if self.mmsi == mmsi else None
+        links = call_chain(records, vessel_events(state, mmsi, limit=10_000), at)
+        cargo_stored = records is not None and records.cargo is not None
+        v = dict(state.vessels.get(mmsi) or {})
+        v.setdefault("name", self.static.get("name"))
+        return chain_section(links, v, mmsi, cargo_stored, self.history_dir is not None, self.port, lang)
