@@ -204,6 +204,16 @@ def events_list(
     return f'<ul class="timeline" data-testid="{test_id}">{"".join(items)}</ul>'
 
 
+def alert_state(alert: Mapping[str, Any], lang: str) -> str:
+    """The alert's state in `lang`, carrying the engine's id and state as data attributes (the
+    browser test matches it with the same alert on the cockpit's ticker)."""
+    state = alert.get("state")
+    return (
+        f'<span class="alert-state" data-alert-id="{esc(alert.get("id"))}" data-state="{esc(state)}">'
+        f"{esc(t(f'state_{state}', lang))}</span>"
+    )
+
+
 def alerts_table(
     port: Port, state: OpsState, alerts: Sequence[Mapping[str, Any]], zones: Mapping[str, str], lang: str
 ) -> str:
@@ -216,7 +226,7 @@ def alerts_table(
             alert_text(a, lang),
             esc(zone_name(port, alert_zone(a, state, zones), lang)),
             esc(a.get("rule")),
-            esc(t(f"state_{a.get('state')}", lang)),
+            alert_state(a, lang),
             esc(local_time(a.get("raised_utc") or a.get("ts_utc"))),
         ]
         for a in alerts

@@ -151,13 +151,15 @@
   }
 
   const PRIORITY_ORDER = ["emergency_alarm", "alarm", "warning", "caution"];
+  const escapeAttr = (v) => String(v).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
   function renderTicker() {
     const box = $("alert-ticker");
     if (!box) return;
     const open = state.alerts.filter((a) => a.state !== "cleared")
       .sort((a, b) => PRIORITY_ORDER.indexOf(a.priority) - PRIORITY_ORDER.indexOf(b.priority));
     if (!open.length) { box.innerHTML = `<span class="ticker-empty">${text("no_alerts")}</span>`; return; }
-    box.innerHTML = open.map((a) => `<span class="ticker-item prio-${a.priority}${a.state === "acknowledged" ? " acked" : ""}">
+    // data-alert-id: the browser test finds the item of an alert acknowledged at the ops desk
+    box.innerHTML = open.map((a) => `<span class="ticker-item prio-${a.priority}${a.state === "acknowledged" ? " acked" : ""}" data-alert-id="${escapeAttr(a.id)}">
       <b>${text("prio_" + a.priority)}</b> ${state.lang === "zh" ? (a.text_zh || a.rule) : (a.text_en || a.rule)}</span>`).join("");
   }
 

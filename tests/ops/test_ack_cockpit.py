@@ -1,0 +1,184 @@
+"""An alert acknowledged at the ops desk shows acknowledged on the desk *and* on the cockpit's ticker.
+
+One demo (simulator → engine → bus → cockpit + desk) started with TWIN_OPERATOR_TOKEN and
+TWIN_INGEST_TOKEN. The simulated day raises no alert in its first hours, so the test makes one the
+way a real feed would: AIS reports of a ship at 15 kn in the inner channel, sent one by one to the
+bus's `/ingest` at the twin's (simulated) clock, raise `channel_speed:<mmsi>` (bundled rules: over
+12.5 kn for 30 s of reports).
+The cockpit and the desk are open side by side in two pages; neither is reloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opskit import engine_snapshot
+
+from geodata import load_port
+
+INGEST_TOKEN = "zjport-demo-ingest-token-0123456789"
+OPERATOR_TOKEN = "zjport-demo-operator-token-42"
+MMSI = 412777003
+ALERT_ID = f"channel_speed:{MMSI}"
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def guarded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The demo with both tokens configured, at ×10 (a warning escalates after 10 simulated minutes:
+    one real minute, longer than the test needs, so the alert's text stays as the picker shows it)."""
+    from dashboards.demo import start_demo
+
+    saved = {k: os.environ.get(k) for k in ("TWIN_OPERATOR_TOKEN", "TWIN_INGEST_TOKEN")}
+    os.environ["TWIN_OPERATOR_TOKEN"] = OPERATOR_TOKEN
+    os.environ["TWIN_INGEST_TOKEN"] = INGEST_TOKEN
+    data = tmp_path_factory.mktemp("ackdemo")
+    try:
+        running = start_demo(
+            seed=11,
+            speed=10.0,
+            hours=6.0,
+            start=datetime(2026, 11, 28, tzinfo=UTC),
+            cockpit_port=0,
+            bus_port=0,
+            ops_port=0,
+            data_dir=data,
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    yield running
+    running.stop()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def _speeding_rows(end: datetime) -> list[dict[str, Any]]:
+    """Inbound at 15 kn along the inner channel, a report every 10 s for 2 min ending at `end`."""
+    port = load_port()
+    t0 = end - timedelta(seconds=120)
+    rows = []
+    for i in range(13):
+        lon, lat = port.channel.position_at(55.0 + i * 10 * 15 * 1852 / 3600 / 1000)
+        rows.append(
+            {
+                "ts_utc": (t0 + timedelta(seconds=10 * i)).isoformat(),
+                "mmsi": MMSI,
+                "lat": lat,
+                "lon": lon,
+                "sog_kn": 15.0,
+                "cog_deg": 300.0,
+                "heading_deg": 300.0,
+                "nav_status": 0,
+                "source": "test",
+            }
+        )
+    return rows
+
+
+def _engine_alert(bus_url: str) -> dict[str, Any] | None:
+    return next((a for a in engine_snapshot(bus_url).get("alerts", []) if a["id"] == ALERT_ID), None)
+
+
+def _raise_alert(bus_url: str) -> dict[str, Any]:
+    import time
+
+    from websockets.sync.client import connect
+
+    now = datetime.fromisoformat(engine_snapshot(bus_url)["ts_utc"].replace("Z", "+00:00"))
+    headers = {"Authorization": f"Bearer {INGEST_TOKEN}"}
+    with connect(bus_url + "/ingest", additional_headers=headers) as ws:
+        # one message per report: the rule times the excess over the reports the engine has applied
+        for row in _speeding_rows(now):
+            ws.send(json.dumps({"v": 1, "kind": "ais_position", "rows": [row]}))
+            assert "ack" in json.loads(ws.recv(timeout=15))
+    for _ in range(60):
+        alert = _engine_alert(bus_url)
+        if alert is not None:
+            return alert
+        time.sleep(0.5)
+    raise AssertionError(f"the engine raised no {ALERT_ID} from the ingested AIS")
+
+
+def _cockpit_item_acked(page: Any) -> bool | None:
+    """Whether the ticker item of the alert has class `acked`; None when the ticker does not show it."""
+    return page.evaluate(
+        """(id) => { const el = [...document.querySelectorAll('#alert-ticker .ticker-item')]
+                       .find((e) => e.dataset.alertId === id);
+                     return el ? el.classList.contains('acked') : null; }""",
+        ALERT_ID,
+    )
+
+
+def test_an_ack_with_the_token_changes_the_alert_on_the_desk_and_the_cockpit(
+    chrome: Any, guarded_demo: Any
+) -> None:
+    from test_ops_desk import open_desk
+
+    demo = guarded_demo
+    alert = _raise_alert(demo.live.url)
+    assert alert["state"] != "acknowledged"
+
+    cockpit = chrome.new_page(viewport={"width": 1920, "height": 1080})
+    cockpit.goto(demo.cockpit_url)
+    cockpit.wait_for_function(
+        "(id) => [...document.querySelectorAll('#alert-ticker .ticker-item')]"
+        ".some((e) => e.dataset.alertId === id)",
+        arg=ALERT_ID,
+        timeout=60_000,
+    )
+    cockpit.evaluate("window.__marker = 42")  # survives only if the page never reloads
+    assert _cockpit_item_acked(cockpit) is False
+
+    desk = open_desk(chrome, demo.ops_url)
+    desk.get_by_text("告警台", exact=True).click()
+    state_cell = desk.locator(f".alert-state[data-alert-id='{ALERT_ID}']")
+    state_cell.wait_for(timeout=20_000)
+    assert state_cell.get_attribute("data-state") != "acknowledged"
+    picker = desk.locator("select:visible").nth(2)  # zone, kind, then the alert picker
+    label = picker.locator("option", has_text=alert["text_zh"]).first.inner_text()
+    picker.select_option(label=label)
+    desk.locator("textarea").fill("已通知引航员减速 / pilot told to slow down")
+    desk.locator("input[type=text]:visible").first.fill("VTS 值班员")
+
+    # without the token: refused, and neither screen changes
+    desk.get_by_role("button", name="确认", exact=True).click()
+    message = desk.locator("[data-testid=ack-message]")
+    message.get_by_text("操作员令牌不正确").wait_for(timeout=10_000)
+    desk.wait_for_timeout(5000)  # two desk refreshes and several bus deltas
+    assert state_cell.get_attribute("data-state") != "acknowledged"
+    assert _cockpit_item_acked(cockpit) is False
+    assert _engine_alert(demo.live.url)["state"] != "acknowledged"  # type: ignore[index]
+
+    # with the token: the engine acknowledges it, and both screens follow the bus
+    desk.locator("input[type=password]").fill(OPERATOR_TOKEN)
+    desk.get_by_role("button", name="确认", exact=True).click()
+    message.get_by_text("确认已送达引擎").wait_for(timeout=15_000)
+    desk.locator(f".alert-state[data-alert-id='{ALERT_ID}'][data-state='acknowledged']").wait_for(
+        timeout=20_000
+    )
+    cockpit.wait_for_function(
+        """(id) => { const el = [...document.querySelectorAll('#alert-ticker .ticker-item')]
+                       .find((e) => e.dataset.alertId === id);
+                     return el && el.classList.contains('acked'); }""",
+        arg=ALERT_ID,
+        timeout=20_000,
+    )
+    assert cockpit.evaluate("window.__marker") == 42
+    engine = _engine_alert(demo.live.url)
+    assert engine is not None and engine["state"] == "acknowledged"
+    assert engine["acknowledged_by"] == "VTS 值班员"
+    SHOTS.mkdir(exist_ok=True)
+    desk.screenshot(path=str(SHOTS / "ack_desk_1366x768.png"))
+    cockpit.screenshot(path=str(SHOTS / "ack_cockpit_1920x1080.png"))
+    desk.close()
+    cockpit.close()
