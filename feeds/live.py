@@ -195,6 +195,8 @@ class LiveTwin:
         self._sim_t: datetime | None = None
         self._last_submit = time.monotonic()
         self._next_checkpoint: float | None = None  # engine time (epoch s) of the next replay checkpoint
+        self._checkpoint_due: tuple[bytes, datetime, int] | None = None
+        self._checkpoint_writes: set[asyncio.Future[None]] = set()
 
     # -- recovery ------------------------------------------------------------------------
     def recover(self) -> None:
@@ -217,6 +219,8 @@ class LiveTwin:
         for record in journal.records(after=start):
             if record.seq > base:
                 self._apply_record(record)
+                if (due := self._take_checkpoint_due()) is not None:
+                    self._write_checkpoint(due)
                 self.replayed += 1
             self._note_record(record)
             if self.config.history_dir and record.seq > self._history_watermark:
@@ -254,31 +258,47 @@ class LiveTwin:
             self.counters["engine_errors"] += 1
             log.error("engine failed on journal record %d: %s: %s", record.seq, type(exc).__name__, exc)
             return None
-        self._maybe_checkpoint(record)
+        self._checkpoint_due = self._checkpoint_payload(record)
         return body
 
-    def _maybe_checkpoint(self, record: Record) -> None:
-        """Write a replay checkpoint after the first record and then at the first record at or after
-        each `checkpoint_every_s` boundary of engine time (blocking; called with the engine held)."""
+    def _checkpoint_payload(self, record: Record) -> tuple[bytes, datetime, int] | None:
+        """The engine's state for a replay checkpoint after the first record and then at the first
+        record at or after each `checkpoint_every_s` boundary of engine time; None when none is due
+        (blocking; called with the engine held). `_write_checkpoint` stores it, off the engine lock."""
         every = self.config.checkpoint_every_s
-        root = self.config.history_dir
-        if root is None or every <= 0 or self.engine is None:
-            return
+        if self.config.history_dir is None or every <= 0 or self.engine is None:
+            return None
         t = record.now.timestamp()
         if self._next_checkpoint is not None and t < self._next_checkpoint:
-            return
-        from feeds.replay import write_checkpoint
-
+            return None
+        self._next_checkpoint = (t // every + 1) * every
         started = time.perf_counter()
         try:
-            write_checkpoint(root, self.engine.to_snapshot_bytes(), record.now, record.seq)
-        except (OSError, ValueError, TypeError) as exc:  # a missing checkpoint only lengthens a replay
+            payload = self.engine.to_snapshot_bytes()
+        except Exception as exc:  # a missing checkpoint only lengthens a replay; the port goes on
             self.counters["checkpoint_errors"] = self.counters.get("checkpoint_errors", 0) + 1
             log.error("replay checkpoint at seq %d failed: %s: %s", record.seq, type(exc).__name__, exc)
-        else:
-            self.counters["checkpoints"] = self.counters.get("checkpoints", 0) + 1
-            self.note_timing("checkpoint", time.perf_counter() - started)
-        self._next_checkpoint = (t // every + 1) * every
+            return None
+        self.note_timing("checkpoint_state", time.perf_counter() - started)
+        return payload, record.now, record.seq
+
+    def _write_checkpoint(self, due: tuple[bytes, datetime, int]) -> None:
+        """Store one checkpoint (`feeds.replay.write_checkpoint`; blocking, atomic)."""
+        from feeds.replay import write_checkpoint
+
+        assert self.config.history_dir is not None
+        payload, now, seq = due
+        try:
+            write_checkpoint(self.config.history_dir, payload, now, seq)
+        except OSError as exc:
+            self.counters["checkpoint_errors"] = self.counters.get("checkpoint_errors", 0) + 1
+            log.error("replay checkpoint at seq %d not written: %s", seq, exc)
+            return
+        self.counters["checkpoints"] = self.counters.get("checkpoints", 0) + 1
+
+    def _take_checkpoint_due(self) -> tuple[bytes, datetime, int] | None:
+        due, self._checkpoint_due = self._checkpoint_due, None
+        return due
 
     # -- LiveCore ------------------------------------------------------------------------
     def clock(self) -> datetime:
@@ -473,6 +493,11 @@ class LiveTwin:
                 self.note_timing("apply", time.perf_counter() - started)
                 self.applied_seq = following
                 self._note_record(record)
+                due = self._take_checkpoint_due()
+            if due is not None:  # written beside the engine, never holding it
+                write = asyncio.ensure_future(asyncio.to_thread(self._write_checkpoint, due))
+                self._checkpoint_writes.add(write)
+                write.add_done_callback(self._checkpoint_writes.discard)
             if body is not None:
                 self.counters["deltas"] += 1
                 self.hub.publish(following, body)
@@ -592,6 +617,7 @@ class LiveTwin:
             await asyncio.gather(apply, *tasks, return_exceptions=True)
             await self.take_snapshot()
             await self.flush_history()
+            await asyncio.gather(*self._checkpoint_writes, return_exceptions=True)
             assert self.journal is not None
             await asyncio.to_thread(self.journal.close)
 

@@ -56,6 +56,7 @@ import polars as pl
 from feeds.schema import SCHEMAS
 from feeds.store import read_history, write_part
 from twin.engine import ship_class_of
+from twin.state import iso
 from twin.zones import ZoneIndex
 
 log = logging.getLogger(__name__)
@@ -365,6 +366,13 @@ class ReplaySession:
                 return None
             assert self.engine is not None
             return self.engine.snapshot(at)
+
+    def recent_events(self, limit: int) -> list[dict[str, Any]]:
+        """The replay engine's latest `limit` port-call events (contracts §3 shape), oldest first;
+        empty before the first `snapshot_at` or for an engine without an event log."""
+        log_ = getattr(self.engine, "event_log", None) or []
+        return [{"ts_utc": iso(e[0]), "mmsi": e[1], "call_id": e[2], "event": e[3], "location_id": e[4]}
+                for e in sorted(log_[-limit:], key=lambda e: e[0])]
 
     def _seek(self, at: datetime) -> bool:
         self.applied = 0

@@ -2,8 +2,11 @@
 
 One `ReplayBar` per session. While `at` is None the desk is live and the slider follows the newest
 stored time; moving the slider, playing or stepping sets `at`, and `state(live)` then returns an
-`OpsState` built from the history store (`feeds.replay.positions_at`) instead of the stream's.
-The rules (which fix counts, which zone a position is in) live in `feeds.replay`; this only wires
+`OpsState` built from the history store instead of the stream's: the session's own replay engine
+(`feeds.replay.ReplaySession`: newest engine checkpoint before `at` plus the stored inputs after
+it) gives the whole twin at `at` (phases, zones, berths, anchorages, gates, events, alerts, KPIs);
+where no checkpoint covers `at` (a history written before checkpoints existed) it falls back to
+positions only (`feeds.replay.positions_at`). The rules live in `feeds.replay`; this only wires
 widgets.
 """
 
@@ -19,9 +22,10 @@ from typing import Any
 import panel as pn
 
 from dashboards.ops.i18n import t
-from dashboards.ops.store import OpsState
+from dashboards.ops.store import MAX_EVENTS, OpsState, ZoneEntry
 from dashboards.ops.views import parse_utc
-from feeds.replay import history_span, positions_at
+from feeds.replay import ReplaySession, history_span, positions_at
+from twin.port import Port
 from twin.zones import ZoneIndex
 
 SPEEDS = (1, 10, 60, 300, 600)
@@ -49,11 +53,19 @@ class ReplayBar:
     """The replay widgets of one session and the replayed state they select."""
 
     def __init__(
-        self, history_dir: Path | None, index: ZoneIndex | None, on_change: Callable[[], None]
+        self,
+        history_dir: Path | None,
+        index: ZoneIndex | None,
+        on_change: Callable[[], None],
+        port: Port | None = None,
     ) -> None:
         self.history_dir = history_dir
         self.index = index
         self.on_change = on_change
+        self.port = port  # None: the bundled port model (the one `twin demo` runs)
+        self.session: ReplaySession | None = None
+        # the replay engine's snapshot at `at` (None: positions only, or live)
+        self.snapshot: dict[str, Any] | None = None
         self.at: datetime | None = None
         self.lang = "zh"
         self.version = 0
@@ -156,19 +168,49 @@ class ReplayBar:
         self.at = None
         self._state = None
         self._state_at = None
+        self.snapshot = None
         self.version += 1
         self.update_span(force=True)
         self.on_change()
 
     # -- the replayed state ---------------------------------------------------------------------
+    @property
+    def note_key(self) -> str:
+        """The i18n key of the note saying what the replay shows (whole twin, or positions only)."""
+        return "replay_note" if self.snapshot is None else "replay_note_engine"
+
+    def _session(self) -> ReplaySession:
+        if self.session is None:
+            from feeds.live import real_engine_factory
+
+            assert self.history_dir is not None
+            port = self.port
+            if port is None:
+                from geodata import load_port
+
+                port = load_port()
+            self.session = ReplaySession(self.history_dir, real_engine_factory(port))
+        return self.session
+
     def state(self, live: OpsState) -> OpsState:
-        """The port at `at` from the history store (positions, static data, zones); the desk's events
-        up to `at` from `live`; no alerts (their state at a past time is not stored). `live` when not
-        replaying."""
+        """The port at `at` from the history store: the replay engine's snapshot, or positions only
+        where no checkpoint covers `at`; `live` when not replaying."""
         if self.at is None or self.history_dir is None:
             return live
         if self._state is not None and self._state_at == self.at:
             return self._state
+        session = self._session()
+        self.snapshot = session.snapshot_at(self.at)
+        if self.snapshot is not None:
+            events = tuple(session.recent_events(MAX_EVENTS))
+            self._state = state_of_snapshot(self.snapshot, -self.version, events)
+        else:
+            self._state = self._positions_state(live)
+        self._state_at = self.at
+        return self._state
+
+    def _positions_state(self, live: OpsState) -> OpsState:
+        assert self.at is not None and self.history_dir is not None
         frame = positions_at(self.history_dir, self.at, self.index)
         vessels = {
             int(row["mmsi"]): {
@@ -179,12 +221,41 @@ class ReplayBar:
             }
             for row in frame.iter_rows(named=True)
         }
-        at_iso = self.at.isoformat().replace("+00:00", "Z")
-        self._state = OpsState(
+        return OpsState(
             version=-self.version,
-            ts_utc=at_iso,
+            ts_utc=self.at.isoformat().replace("+00:00", "Z"),
             vessels=MappingProxyType(vessels),
             events=tuple(e for e in live.events if _before(e.get("ts_utc"), self.at)),
         )
-        self._state_at = self.at
-        return self._state
+
+
+def state_of_snapshot(
+    snapshot: dict[str, Any], version: int, events: tuple[dict[str, Any], ...] | None = None
+) -> OpsState:
+    """An `OpsState` from one protocol v1 snapshot, merged as `OpsStore` merges a snapshot message;
+    `events` (oldest first) replaces the snapshot's latest ones when given. A vessel row's
+    `zone_since_utc`, when the engine sends it, makes its time in zone exact."""
+    vessels: dict[int, dict[str, Any]] = {}
+    entry: dict[int, ZoneEntry] = {}
+    columns = snapshot["vessels"]["columns"]
+    for row in snapshot["vessels"]["rows"]:
+        rec = dict(zip(columns, row, strict=False))
+        mmsi = int(rec["mmsi"])
+        vessels[mmsi] = rec
+        since = rec.get("zone_since_utc")
+        entry[mmsi] = ZoneEntry(
+            rec.get("zone_id"), str(since or snapshot.get("ts_utc")), exact=since is not None
+        )
+    return OpsState(
+        version=version,
+        seq=snapshot.get("seq"),
+        ts_utc=snapshot.get("ts_utc"),
+        vessels=MappingProxyType(vessels),
+        zone_entry=MappingProxyType(entry),
+        berths=MappingProxyType({str(b["id"]): dict(b) for b in snapshot.get("berths") or []}),
+        anchorages=MappingProxyType({str(a["id"]): dict(a) for a in snapshot.get("anchorages") or []}),
+        gates=MappingProxyType({str(g["id"]): dict(g) for g in snapshot.get("gates") or []}),
+        events=events if events is not None else tuple(snapshot.get("events") or []),
+        alerts=MappingProxyType({str(a["id"]): dict(a) for a in snapshot.get("alerts") or []}),
+        feeds=MappingProxyType(dict(snapshot.get("feeds") or {})),
+    )
