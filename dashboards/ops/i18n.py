@@ -215,6 +215,12 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Replay: positions from the history store (each ship's latest fix in the 30 min up to this "
         "time), zone from the position; port-call phases and alerts are not replayed.",
     },
+    "replay_note_engine": {
+        "zh": "回放：孪生引擎按历史库重演至该时刻（最近检查点加其后的存储输入），"
+        "船舶阶段、区域、泊位、告警与指标均为当时状态。",
+        "en": "Replay: the twin engine re-run from the history store to this time (newest checkpoint "
+        "plus the stored inputs after it): phases, zones, berths, alerts and KPIs as they were then.",
+    },
     "export": {"zh": "导出 (zip)", "en": "Export (zip)"},
     "export_hours": {"zh": "导出时段(小时)", "en": "Export range (h)"},
 }
