@@ -204,7 +204,7 @@ def _dt64(t_s: float) -> np.datetime64:
 def sampled_tide(tide: TideLevel, t0_s: float, t1_s: float, step_s: float = 60.0) -> TideSeries:
     """The tide sampled every ``step_s`` over [t0, t1] (linear between samples: error ~1e-5 m at
     1 min for this tide), so that many window searches share one harmonic evaluation."""
-    n = int(math.ceil((t1_s - t0_s) / step_s)) + 1
+    n = math.ceil((t1_s - t0_s) / step_s) + 1
     times = (np.datetime64(round(t0_s), "s") + np.arange(n) * np.timedelta64(round(step_s), "s"))
     return TideSeries(times, np.asarray(tide.level_m(times), dtype=np.float64))
 
@@ -320,7 +320,8 @@ class SchedulePlan:
             "waited": sum(1 for w in waits if w > 1e-6),
             "transits_per_day": round(len(done) / days, 2),
             "channel_occupancy_h": round(sum(m.transit.duration_s for m in done) / 3600.0, 2),
-            "one_way_class_h": round(sum(m.transit.duration_s for m in done if m.transit.one_way) / 3600.0, 2),
+            "one_way_class_h": round(sum(m.transit.duration_s for m in done if m.transit.one_way) / 3600.0,
+                                     2),
             "pilot_h": round(sum(m.transit.duration_s / 3600.0 + p.board_h + p.release_h for m in done), 2),
             "pilots_used": len({m.pilot for m in done}),
         }
@@ -436,7 +437,7 @@ class Problem:
         one_way: list[tuple[float, float, int]] = []
         berth: dict[str, list[tuple[float, float]]] = {
             b: [(-INF, t)] for b, t in self.berth_busy_until.items()}
-        for b, i in self.leaving.items():
+        for b in self.leaving:
             berth.setdefault(b, []).append((-INF, INF))  # replaced when the outbound is committed
         pool = PilotPool(self.pilots)
         pending = list(order)
@@ -526,7 +527,8 @@ class Problem:
 class Sequencer(Protocol):
     """A way to choose the commit order of a problem's movements."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def order(self, problem: Problem) -> list[int]: ...
 
