@@ -37,7 +37,7 @@ import bisect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -297,7 +297,7 @@ class SchedulePlan:
     def unscheduled(self) -> list[PlannedMovement]:
         return [m for m in self.movements if m.entry_s is None]
 
-    def summary(self) -> dict[str, float | int | str]:
+    def summary(self) -> dict[str, Any]:
         """Waiting (h: total, mean, max), transits per day over the planned span, channel occupancy
         hours (sum of transit durations), one-way-class hours, pilot hours (boarding to release)."""
         done = self.scheduled
@@ -622,7 +622,7 @@ def schedule(port: Port, requests: Sequence[MovementRequest], tide: TideLevel, *
 
 
 def compare(port: Port, requests: Sequence[MovementRequest], tide: TideLevel, **kw: object
-            ) -> dict[str, dict[str, float | int | str]]:
+            ) -> dict[str, dict[str, Any]]:
     """FCFS and the optimiser on the same requests (transits computed once): their summaries."""
     rules = kw.pop("rules", None) or ChannelRules()
     assert isinstance(rules, ChannelRules)

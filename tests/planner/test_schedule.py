@@ -20,6 +20,8 @@ from twin.schedule import (
     MovementRequest,
     PilotPool,
     PilotRules,
+    PlannedMovement,
+    SchedulePlan,
     berth_chainage_km,
     prepare_transits,
     schedule,
@@ -52,8 +54,8 @@ class StepTide:
         return np.where(t >= np.datetime64("2026-11-28T03:00:00"), 6.0, 0.5)
 
 
-def by_mmsi(plan: object) -> dict[int, object]:
-    return {m.request.mmsi: m for m in plan.movements}  # type: ignore[attr-defined]
+def by_mmsi(plan: SchedulePlan) -> dict[int, PlannedMovement]:
+    return {m.request.mmsi: m for m in plan.movements}
 
 
 def test_two_vlccs_opposite_the_later_waits_for_the_first_plus_margin(port: Port) -> None:
@@ -64,9 +66,9 @@ def test_two_vlccs_opposite_the_later_waits_for_the_first_plus_margin(port: Port
     for method in ("fcfs", "optimised"):
         plan = schedule(port, reqs, ConstantTide(3.0), method=method, pilots=MANY)
         a, b = by_mmsi(plan)[1], by_mmsi(plan)[2]
-        assert a.entry_s == T0 and a.exit_s == pytest.approx(T0 + 2 * H, abs=0.5)  # type: ignore[attr-defined]
-        assert b.entry_s == pytest.approx(T0 + 2 * H + 1200, abs=0.5)  # type: ignore[attr-defined]
-        assert b.wait_s == pytest.approx(6600, abs=0.5) and b.reason == "one_way"  # type: ignore[attr-defined]
+        assert a.entry_s == T0 and a.exit_s == pytest.approx(T0 + 2 * H, abs=0.5)
+        assert b.entry_s == pytest.approx(T0 + 2 * H + 1200, abs=0.5)
+        assert b.wait_s == pytest.approx(6600, abs=0.5) and b.reason == "one_way"
         assert plan.summary()["wait_total_h"] == pytest.approx(6600 / H, abs=1e-3)
 
 
@@ -81,12 +83,12 @@ def test_optimiser_lets_a_ready_ship_go_while_the_other_waits_for_the_tide(port:
     fcfs = schedule(port, reqs, StepTide(), method="fcfs", pilots=MANY)
     opt = schedule(port, reqs, StepTide(), method="optimised", pilots=MANY)
     fa, fb = by_mmsi(fcfs)[1], by_mmsi(fcfs)[2]
-    assert fa.entry_s == pytest.approx(T0 + 3 * H, abs=61) and fa.reason == "tide"  # type: ignore[attr-defined]
-    assert fb.entry_s == pytest.approx(fa.entry_s + 2 * H + 1200, abs=0.5)  # type: ignore[attr-defined]
+    assert fa.entry_s == pytest.approx(T0 + 3 * H, abs=61) and fa.reason == "tide"
+    assert fa.entry_s is not None and fb.entry_s == pytest.approx(fa.entry_s + 2 * H + 1200, abs=0.5)
     oa, ob = by_mmsi(opt)[1], by_mmsi(opt)[2]
-    assert ob.entry_s == T0 + H and ob.wait_s == 0  # type: ignore[attr-defined]
-    assert oa.entry_s == pytest.approx(T0 + H + OUT_64 + 1200, abs=0.5)  # type: ignore[attr-defined]
-    assert oa.reasons["one_way"] > 0  # type: ignore[attr-defined]
+    assert ob.entry_s == T0 + H and ob.wait_s == 0
+    assert oa.entry_s == pytest.approx(T0 + H + OUT_64 + 1200, abs=0.5)
+    assert oa.reasons["one_way"] > 0
     assert opt.summary()["wait_total_h"] == pytest.approx((H + OUT_64 + 1200) / H, abs=1e-3)
     assert fcfs.summary()["wait_total_h"] == pytest.approx(7 + 1 / 3, abs=0.04)
 
@@ -99,7 +101,7 @@ def test_one_pilot_works_a_twelve_hour_shift_then_rests_ten_hours(port: Port) ->
     k0 = 64.1 - 2 * H * 11 * 1852 / 3600 / 1000
     reqs = [coaster(i, 0.0, from_km=k0) for i in range(1, 6)]
     plan = schedule(port, reqs, ConstantTide(2.0), method="fcfs", pilots=PilotRules(count=1))
-    entries = [(m.entry_s - T0) / H for m in plan.movements]  # type: ignore[operator]
+    entries = [(m.entry_s or math.nan) / H - T0 / H for m in plan.movements]
     assert entries == pytest.approx([0, 3, 6, 9, 22], abs=1e-3)
     assert plan.movements[-1].reason == "pilot" and {m.pilot for m in plan.movements} == {0}
 
@@ -114,10 +116,10 @@ def test_inbound_ship_waits_for_the_berth_to_be_vacated_plus_turnover(port: Port
     reqs = [vlcc(1, "out", 5.0, berth_id="XS-OIL-300K"), vlcc(2, "in", 0.0, berth_id="XS-OIL-300K")]
     plan = schedule(port, reqs, ConstantTide(3.0), method="fcfs", pilots=MANY)
     out, inb = by_mmsi(plan)[1], by_mmsi(plan)[2]
-    assert out.entry_s == T0 + 5 * H  # type: ignore[attr-defined]
-    assert inb.entry_s == pytest.approx(T0 + 5 * H + dur + 1200, abs=0.5)  # type: ignore[attr-defined]
-    assert set(inb.reasons) == {"berth", "one_way"}  # type: ignore[attr-defined]
-    assert inb.reasons["berth"] == pytest.approx(5.5 * H - dur, abs=0.5)  # type: ignore[attr-defined]
+    assert out.entry_s == T0 + 5 * H
+    assert inb.entry_s == pytest.approx(T0 + 5 * H + dur + 1200, abs=0.5)
+    assert set(inb.reasons) == {"berth", "one_way"}
+    assert inb.reasons["berth"] == pytest.approx(5.5 * H - dur, abs=0.5)
 
 
 def test_a_small_ship_only_waits_for_the_berth_not_for_the_one_way_rule(port: Port) -> None:
@@ -129,8 +131,8 @@ def test_a_small_ship_only_waits_for_the_berth_not_for_the_one_way_rule(port: Po
     reqs = [gone, coaster(2, 0.0, berth_id="XS-NOIL-5K-1")]
     plan = schedule(port, reqs, ConstantTide(3.0), method="fcfs", pilots=MANY)
     inb = by_mmsi(plan)[2]
-    assert inb.entry_s == pytest.approx(T0 + 4.5 * H - dur, abs=0.5)  # type: ignore[attr-defined]
-    assert inb.reason == "berth"  # type: ignore[attr-defined]
+    assert inb.entry_s == pytest.approx(T0 + 4.5 * H - dur, abs=0.5)
+    assert inb.reason == "berth"
 
 
 def test_a_berth_held_beyond_the_horizon_leaves_the_movement_unscheduled(port: Port) -> None:
