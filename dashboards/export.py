@@ -46,3 +46,9 @@ background:rgba(11,20,32,.75);padding:6px 10px;border-radius:4px}}</style>
 }})();
 </script></body></html>
 """
+
+
+def deck_scripts() -> str:
+    """The `<script>` elements that inline h3-js, deck.gl and the project's spec converter
+    (`window.twinDeckSpec`), for pages that mount their own decks (e.g. the planner's report)."""
+    return "\n".join(f"<script>{path.read_text(encoding='utf-8')}</script>" for path in _bundles())
