@@ -33,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cockpit-port", type=int, default=8050)
     parser.add_argument("--bus-port", type=int, default=8765)
     parser.add_argument("--ops-port", type=int, default=8060, help="ops desk (Panel) port")
+    parser.add_argument("--planner-port", type=int, default=8070, help="planner screen (Panel) port")
+    parser.add_argument(
+        "--scenarios-dir",
+        type=Path,
+        default=Path("scenarios"),
+        help="planner: a folder of extra scenario .toml files (default ./scenarios)",
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -47,12 +54,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class Demo:
     """The running demo: the live twin and the cockpit's HTTP server."""
 
-    def __init__(self, live: Any, cockpit_server: Any, cockpit_url: str, ops: Any = None) -> None:
+    def __init__(
+        self, live: Any, cockpit_server: Any, cockpit_url: str, ops: Any = None, planner: Any = None
+    ) -> None:
         self.live = live
         self.cockpit_server = cockpit_server
         self.cockpit_url = cockpit_url
         self.ops = ops  # dashboards.ops.server.OpsServer, or None when not started
         self.ops_url: str | None = None if ops is None else ops.url
+        self.planner = planner  # dashboards.planner.server.PlannerServer, or None when not started
+        self.planner_url: str | None = None if planner is None else planner.url
         self._thread = threading.Thread(target=cockpit_server.serve_forever, name="cockpit", daemon=True)
 
     def start(self) -> Demo:
@@ -63,6 +74,8 @@ class Demo:
         self.cockpit_server.shutdown()
         if self.ops is not None:
             self.ops.stop()
+        if self.planner is not None:
+            self.planner.stop()
         self.live.stop()
 
 
@@ -81,10 +94,14 @@ def start_demo(
     tour_period_s: float = 20.0,
     stale_after_s: float = 15.0,
     ops_port: int | None = None,
+    planner_port: int | None = None,
+    scenarios_dir: Path | None = None,
 ) -> Demo:
     """Start everything; port 0 picks free ports. Returns once the servers listen.
 
     `ops_port` None (the default) leaves the ops desk out; it reads TWIN_OPERATOR_TOKEN for acknowledgements.
+    `planner_port` None (the default) leaves the planner screen out; it needs no bus and offers the
+    bundled scenarios plus the `.toml` files of `scenarios_dir`.
     """
     import xarray as xr
     from werkzeug.serving import make_server
@@ -134,7 +151,14 @@ def start_demo(
             operator_token=os.environ.get("TWIN_OPERATOR_TOKEN"),
             ingest_token=os.environ.get("TWIN_INGEST_TOKEN"),
         )
-    return Demo(live, server, url, ops).start()
+    planner = None
+    if planner_port is not None:
+        from dashboards.planner.server import start_planner_server
+
+        planner = start_planner_server(
+            port, depth, host=host, http_port=planner_port, scenarios_dir=scenarios_dir
+        )
+    return Demo(live, server, url, ops, planner).start()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -156,9 +180,12 @@ def run(args: argparse.Namespace) -> int:
         tour=args.tour,
         tour_period_s=args.tour_period_s,
         ops_port=args.ops_port,
+        planner_port=args.planner_port,
+        scenarios_dir=args.scenarios_dir,
     )
     print(f"  cockpit (wall display) : {demo.cockpit_url}")
     print(f"  ops desk               : {demo.ops_url}")
+    print(f"  planner                : {demo.planner_url}")
     print(f"  cockpit kiosk          : {demo.cockpit_url}kiosk")
     print(
         f"  engine bus (websocket) : {demo.live.url}/stream   health: "
