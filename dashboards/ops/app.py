@@ -9,6 +9,7 @@ page. Sessions redraw only when the store's version changed.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+import xarray as xr
 
 from dashboards.ops.acks import Acknowledger, check_operator
 from dashboards.ops.deck import VESSEL_LAYER_IDS, DeckBuilder
@@ -63,6 +65,7 @@ class OpsContext:
     history_dir: Path | None
     zones: Mapping[str, str]
     zone_index: ZoneIndex | None = None
+    depth: xr.DataArray | None = None  # bathymetry for the export's map (the live map omits it)
 
 
 class OpsDesk:
@@ -357,8 +360,9 @@ class OpsDesk:
             self.ack_alert.value = current
 
     # -- export -------------------------------------------------------------------------------
-    def _export(self) -> io.BytesIO:
-        """The download button's zip: the zone table as shown, and the chosen hours up to the shown time."""
+    async def _export(self) -> io.BytesIO:
+        """The download button's zip: the zone table as shown, the chosen hours up to the shown time,
+        and the map drawn by headless Chromium (seconds: built in a worker thread, off the loop)."""
         state = self.shown_state()
         end = parse_utc(state.ts_utc)
         if end is None:
@@ -368,7 +372,17 @@ class OpsDesk:
         self.export_button.filename = (
             f"ops-{self.zone_id or 'port'}-{end.strftime('%Y%m%dT%H%M%SZ')}.zip"
         )
-        data = export_zip(state, self.ctx.zones, self.ctx.history_dir, self.zone_id, start, end)
+        data = await asyncio.to_thread(
+            export_zip,
+            state,
+            self.ctx.zones,
+            self.ctx.history_dir,
+            self.zone_id,
+            start,
+            end,
+            port=self.ctx.port,
+            depth=self.ctx.depth,
+        )
         return io.BytesIO(data)
 
     # -- acknowledging ------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def start_ops_server(
     host: str = "127.0.0.1",
     http_port: int = 8060,
     history_dir: Path | None = None,
-    depth: xr.DataArray | None = None,  # not drawn yet: see DeckBuilder
+    depth: xr.DataArray | None = None,  # drawn in the export's map; not on the live map (DeckBuilder)
     operator_token: str | None = None,
     acknowledger: Acknowledger | None = None,
     ingest_token: str | None = None,
@@ -77,6 +77,7 @@ def start_ops_server(
         history_dir=history_dir,
         zones=zone_of_feature(port),
         zone_index=ZoneIndex(port),
+        depth=depth,
     )
     if http_port == 0:
         # Bokeh checks the browser's Origin against host:port, so the port must be known up front.

@@ -7,6 +7,7 @@ import json
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import shapely
@@ -26,33 +27,75 @@ def _iso(ts: datetime) -> str:
 def _history(root: Path) -> None:
     """Three ships reporting every 5 min for 2 h; 412000003 only once (a Point track)."""
     rows = [
-        {"ts_utc": T0 - timedelta(minutes=m), "mmsi": 412000001 + k, "lat": 21.10 + 0.001 * m,
-         "lon": 110.40 + 0.01 * k, "sog_kn": 6.0, "cog_deg": 180.0, "heading_deg": 180.0,
-         "nav_status": 0, "source": "test"}
+        {
+            "ts_utc": T0 - timedelta(minutes=m),
+            "mmsi": 412000001 + k,
+            "lat": 21.10 + 0.001 * m,
+            "lon": 110.40 + 0.01 * k,
+            "sog_kn": 6.0,
+            "cog_deg": 180.0,
+            "heading_deg": 180.0,
+            "nav_status": 0,
+            "source": "test",
+        }
         for m in range(0, 120, 5)
         for k in range(2)
     ]
-    rows.append({"ts_utc": T0 - timedelta(minutes=7), "mmsi": 412000003, "lat": 21.2, "lon": 110.5,
-                 "sog_kn": 0.0, "cog_deg": 0.0, "heading_deg": 0.0, "nav_status": 1, "source": "test"})
+    rows.append(
+        {
+            "ts_utc": T0 - timedelta(minutes=7),
+            "mmsi": 412000003,
+            "lat": 21.2,
+            "lon": 110.5,
+            "sog_kn": 0.0,
+            "cog_deg": 0.0,
+            "heading_deg": 0.0,
+            "nav_status": 1,
+            "source": "test",
+        }
+    )
     write_frame(root, "ais_position", pl.DataFrame(rows))
 
 
 def _state() -> OpsState:
     vessels = {
-        412000001 + k: {"mmsi": 412000001 + k, "name": f"SHIP {k}", "ship_class": "cargo", "draught_m": 9.5,
-                        "phase": "at_anchor", "sog_kn": 0.2, "lon": 110.4, "lat": 21.1, "zone_id": zone}
+        412000001 + k: {
+            "mmsi": 412000001 + k,
+            "name": f"SHIP {k}",
+            "ship_class": "cargo",
+            "draught_m": 9.5,
+            "phase": "at_anchor",
+            "sog_kn": 0.2,
+            "lon": 110.4,
+            "lat": 21.1,
+            "zone_id": zone,
+        }
         for k, zone in enumerate(["Z-ANC-IN-1", "Z-ANC-IN-1", "Z-CH-OUTER"])
     }
     events = (
-        {"ts_utc": _iso(T0 - timedelta(minutes=30)), "mmsi": 412000001, "event": "anchorage_arrival",
-         "location_id": "ANC-1"},
-        {"ts_utc": _iso(T0 - timedelta(hours=5)), "mmsi": 412000002, "event": "anchorage_arrival",
-         "location_id": "ANC-1"},
+        {
+            "ts_utc": _iso(T0 - timedelta(minutes=30)),
+            "mmsi": 412000001,
+            "event": "anchorage_arrival",
+            "location_id": "ANC-1",
+        },
+        {
+            "ts_utc": _iso(T0 - timedelta(hours=5)),
+            "mmsi": 412000002,
+            "event": "anchorage_arrival",
+            "location_id": "ANC-1",
+        },
     )
     alerts = {
-        "a1": {"id": "a1", "rule": "anchor_drag", "priority": "warning", "state": "raised",
-               "raised_utc": _iso(T0 - timedelta(minutes=10)), "subject": {"mmsi": 412000001},
-               "zone_id": "Z-ANC-IN-1"},
+        "a1": {
+            "id": "a1",
+            "rule": "anchor_drag",
+            "priority": "warning",
+            "state": "raised",
+            "raised_utc": _iso(T0 - timedelta(minutes=10)),
+            "subject": {"mmsi": 412000001},
+            "zone_id": "Z-ANC-IN-1",
+        },
     }
     return OpsState(version=3, ts_utc=_iso(T0), vessels=vessels, events=events, alerts=alerts)
 
@@ -64,8 +107,15 @@ def test_export_zip_holds_parseable_zone_table_events_alerts_and_tracks(tmp_path
     data = export_zip(_state(), zones, tmp_path, "Z-ANC-IN-1", T0 - timedelta(hours=1), end)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         names = set(zf.namelist())
-        assert names == {"zone_vessels.csv", "events.csv", "alerts.csv", "tracks.csv", "tracks.geojson",
-                         "manifest.json"}
+        assert names == {
+            "zone_vessels.csv",
+            "events.csv",
+            "alerts.csv",
+            "tracks.csv",
+            "tracks.geojson",
+            "README.txt",
+            "manifest.json",
+        }  # no map.png: no port model given
         table = pl.read_csv(zf.read("zone_vessels.csv"))
         events = pl.read_csv(zf.read("events.csv"))
         alerts = pl.read_csv(zf.read("alerts.csv"))
@@ -112,9 +162,79 @@ def test_a_moored_ships_repeated_fixes_make_a_valid_point_not_a_zero_length_line
     from dashboards.ops.export import tracks_geojson
 
     tracks = pl.DataFrame(
-        {"mmsi": [412000009] * 3, "ts_utc": [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)],
-         "lon": [110.4] * 3, "lat": [21.1] * 3, "sog_kn": [0.0] * 3, "cog_deg": [0.0] * 3}
+        {
+            "mmsi": [412000009] * 3,
+            "ts_utc": [T0, T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)],
+            "lon": [110.4] * 3,
+            "lat": [21.1] * 3,
+            "sog_kn": [0.0] * 3,
+            "cog_deg": [0.0] * 3,
+        }
     )
     (feature,) = tracks_geojson(tracks)["features"]
     geom = shape(feature["geometry"])
     assert geom.geom_type == "Point" and geom.is_valid and feature["properties"]["fixes"] == 3
+
+
+def test_the_pack_holds_a_png_map_of_the_zone_drawn_by_headless_chromium(tmp_path: Path) -> None:
+    import os
+
+    import numpy as np
+    import pytest
+    import xarray as xr
+    from PIL import Image
+
+    from dashboards.browser import CHROMIUM
+    from dashboards.ops.export import MAP_SIZE
+    from geodata import load_port
+
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: ./dev test installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    _history(tmp_path)
+    port = load_port()
+    with xr.open_dataset(port.files["bathymetry"]) as ds:
+        depth = ds["depth"].load()
+    data = export_zip(
+        _state(),
+        {"ANC-1": "Z-ANC-IN-1"},
+        tmp_path,
+        "Z-ANC-IN-1",
+        T0 - timedelta(hours=2),
+        T0 + timedelta(seconds=1),
+        port=port,
+        depth=depth,
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        png = zf.read("map.png")
+        readme = zf.read("README.txt").decode()
+        manifest = json.loads(zf.read("manifest.json"))
+    (tmp_path / "map.png").write_bytes(png)
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == MAP_SIZE
+    rgb = np.asarray(image.convert("RGB")).astype(int)
+    colours = len(np.unique(rgb.reshape(-1, 3), axis=0))
+    background = (np.abs(rgb - np.array([11, 20, 32])).sum(axis=2) < 12).mean()
+    outline = (rgb > 245).all(axis=2).mean()  # the zone's white outline
+    magenta = ((rgb[..., 0] > 200) & (rgb[..., 1] < 140) & (rgb[..., 2] > 150)).mean()  # the tracks
+    assert colours > 200 and background < 0.9, (colours, background)
+    assert outline > 0.0005 and magenta > 0.0002, (outline, magenta)
+    assert manifest["map_png"] == "included" and "MISSING" not in readme
+
+
+def test_without_chromium_the_pack_still_builds_and_its_readme_says_the_map_is_missing(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import dashboards.ops.export as export
+    from geodata import load_port
+
+    monkeypatch.setattr(export, "CHROMIUM", str(tmp_path / "no-chromium"))
+    data = export_zip(_state(), {}, None, "Z-ANC-IN-1", T0 - timedelta(hours=1), T0, port=load_port())
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert "map.png" not in zf.namelist()
+        readme = zf.read("README.txt").decode()
+        manifest = json.loads(zf.read("manifest.json"))
+        assert pl.read_csv(zf.read("zone_vessels.csv")).height == 2
+    assert "map.png" in readme and "MISSING" in readme and "no-chromium" in readme
+    assert manifest["map_png"].startswith("missing: no Chromium at")
