@@ -590,7 +590,7 @@ class Optimised:
 
         starts = [fcfs,
                   sorted(fcfs, key=lambda i: (ready(i), reqs[i].mmsi)),
-                  sorted(fcfs, key=lambda i: (round(ready(i) / 3600.0),
+                  sorted(fcfs, key=lambda i: (math.floor(min(ready(i), 1e15) / 3600.0),
                                               -reqs[i].weight / trs[i].duration_s, reqs[i].mmsi))]
 
         def cost(o: Sequence[int]) -> float:
