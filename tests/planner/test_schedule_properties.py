@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -105,8 +106,7 @@ def check_tide(port: Port, tide: TideModel, plan: Sequence[PlannedMovement]) -> 
         k0, k1 = axis_km(port, m)
         v = speed_kn(r.dwt)
         lo, hi = sorted((k0, k1))
-        kms = [lo, hi] + [p.chainage_km for p in pts if lo < p.chainage_km < hi]
-        kms = np.array(kms)
+        kms = np.array([lo, hi] + [p.chainage_km for p in pts if lo < p.chainage_km < hi])
         when = m.entry_s + np.abs(kms - k0) * 1000.0 / (v * KN)
         level = tide.level_m((when * 1e6).astype("datetime64[us]"))
         segs = [port.channel.segment_at(k) for k in kms]
@@ -129,7 +129,7 @@ def check_pilots(plan: Sequence[PlannedMovement], rules: PilotRules) -> None:
     for lst in jobs.values():
         lst.sort()
         shift_start = lst[0][0]
-        for (_a0, a1), (b0, b1) in zip(lst, lst[1:], strict=False):
+        for (_a0, a1), (b0, b1) in itertools.pairwise(lst):
             assert b0 >= a1 - 1e-6, "a pilot on two ships at once"
             if b0 - a1 >= rules.min_rest_h * 3600:
                 shift_start = b0
@@ -150,7 +150,7 @@ def check_berths(plan: Sequence[PlannedMovement]) -> None:
             busy[r.berth_id].append((arrive, arrive + (r.stay_h or math.inf) * 3600))
     for lst in busy.values():
         lst.sort()
-        for (_a0, a1), (b0, _b1) in zip(lst, lst[1:], strict=False):
+        for (_a0, a1), (b0, _b1) in itertools.pairwise(lst):
             assert a1 + 1800 <= b0 + 1e-3, "berth double-booked"
 
 
