@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from twin.port import Port
-from twin.schedule import MovementRequest, Optimised, PilotRules, PlannedMovement, Problem
+from twin.schedule import Direction, MovementRequest, Optimised, PilotRules, PlannedMovement, Problem
 from twin.tide import TideModel, read_constituents_toml
 from twin.ukc import UkcRule, Vessel, squat_on
 
@@ -55,7 +55,7 @@ def demand(draw: st.DrawFn, port: Port) -> tuple[list[MovementRequest], PilotRul
         dwt, (d0, d1), length, beam, cb = draw(st.sampled_from(SHIPS))
         berth = draw(st.sampled_from(berths_for(port, dwt)))
         draught = min(draw(st.floats(d0, d1)), port.berths[berth].design_depth_m)
-        direction = "in" if berth in occupied else draw(st.sampled_from(["in", "out"]))
+        direction: Direction = "in" if berth in occupied or draw(st.booleans()) else "out"
         if direction == "out":
             occupied.add(berth)
         earliest = T0 + draw(st.floats(0, 24 * 3600.0))
