@@ -342,7 +342,8 @@ class Engine:
             "events": [self._event_dict(e)
                        for e in sorted(self.event_log[-self.config.snapshot_events:], key=lambda e: e[0])],
             "kpis": self._kpis(now_us),
-            "alerts": list(self.alerts.values()),
+            # by id, not insertion order: a restored engine (keys sorted in its JSON) lists them alike
+            "alerts": [self.alerts[aid] for aid in sorted(self.alerts)],
             "feeds": self._feeds(now_us),
             "charts": charts(self, now_us),
             "channel": list(self._channel().values()),
