@@ -1,0 +1,75 @@
+"""Planner screen fixtures: the port and its depth grid, a scenarios folder with one good and one bad
+file, Debian's Chromium via Playwright, and a planner server on a free port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xarray as xr
+
+from dashboards.browser import CHROMIUM, chromium
+from twin.port import Port
+
+GOOD_TOML = """version = 1
+name = "dredge a pocket off Xiashan"
+description = "A small polygon dredged to 22 m."
+
+[[dredge]]
+polygon = [[110.40, 21.10], [110.46, 21.10], [110.46, 21.15], [110.40, 21.15]]
+depth_m = 22.0
+"""
+# line 5 breaks the rule the error text must name: to_km must be greater than from_km
+BAD_TOML = """version = 1
+name = "bad stretch"
+[[dredge]]
+from_km = 10.0
+to_km = 5.0
+deepen_m = 1.0
+"""
+
+
+@pytest.fixture(scope="session")
+def port() -> Port:
+    from geodata import load_port
+
+    return load_port()
+
+
+@pytest.fixture(scope="session")
+def depth(port: Port) -> xr.DataArray:
+    with xr.open_dataset(port.files["bathymetry"]) as ds:
+        return ds["depth"].load()
+
+
+@pytest.fixture(scope="session")
+def scenarios_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("scenarios")
+    (folder / "pocket.toml").write_text(GOOD_TOML, encoding="utf-8")
+    (folder / "bad.toml").write_text(BAD_TOML, encoding="utf-8")
+    (folder / "notes.txt").write_text("not a scenario", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def chrome() -> Iterator[Any]:
+    """Chromium for one test module (closed before other folders' tests call asyncio.run())."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: ./dev test installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def planner(port: Port, depth: xr.DataArray, scenarios_dir: Path) -> Iterator[Any]:
+    """The planner alone (it needs no bus) on a free port."""
+    from dashboards.planner.server import start_planner_server
+
+    running = start_planner_server(port, depth, http_port=0, scenarios_dir=scenarios_dir)
+    yield running
+    running.stop()
