@@ -82,7 +82,7 @@ class OpsDesk:
         self.replay = ReplayBar(ctx.history_dir, ctx.zone_index, lambda: self.refresh(force=True))
         self.export_hours = pn.widgets.Select(options=list(EXPORT_HOURS), value=6, width=120)
         self.export_button = pn.widgets.FileDownload(
-            callback=self._export, filename="ops-export.zip", button_type="warning", width=140,
+            callback=self._export, filename="ops-export.zip", color="warning", width=140,
             embed=False, css_classes=["ops-export"],
         )
         state = ctx.store.state()
@@ -97,7 +97,7 @@ class OpsDesk:
         self.map.param.watch(self._on_map_click, "click_state")
         self.title = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 8), stylesheets=[CSS])
         self.status = pn.pane.HTML(width=330, margin=(0, 8), stylesheets=[CSS])
-        self.lang_button = pn.widgets.Button(name=t("lang_switch", lang), width=90, button_type="light")
+        self.lang_button = pn.widgets.Button(label=t("lang_switch", lang), width=90, color="light")
         self.lang_button.on_click(lambda _e: self.set_lang("en" if self.lang == "zh" else "zh"))
         self.zone_list = pn.Column(width=210, scroll=True, sizing_mode="stretch_height")
         self.zone_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
@@ -112,7 +112,7 @@ class OpsDesk:
         self.ack_by = pn.widgets.TextInput(sizing_mode="stretch_width")
         self.ack_token = pn.widgets.PasswordInput(sizing_mode="stretch_width")
         self.ack_note = pn.widgets.TextAreaInput(sizing_mode="stretch_width", height=60)
-        self.ack_button = pn.widgets.Button(button_type="primary", width=120)
+        self.ack_button = pn.widgets.Button(color="primary", width=120)
         self.ack_button.on_click(self._on_ack)
         self.ack_message = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
@@ -161,7 +161,7 @@ class OpsDesk:
         """Switch every label to `lang` and redraw."""
         self.lang = lang
         self.title.object = f"<h1 style='font-size:20px;margin:8px 0'>{esc(t('title', lang))}</h1>"
-        self.lang_button.name = t("lang_switch", lang)
+        self.lang_button.label = t("lang_switch", lang)
         active = self.tabs.active
         names = [t("tab_zone", lang), t("tab_alerts", lang), t("tab_vessel", lang)]
         # Panel keeps a tab's title while its object is unchanged, so each body gets a new wrapper.
@@ -171,19 +171,19 @@ class OpsDesk:
         ]
         self.tabs.active = active
         self._build_zone_list()
-        self.ack_alert.name = t("ack_pick", lang)
-        self.ack_by.name = t("ack_by", lang)
-        self.ack_token.name = t("ack_token", lang)
-        self.ack_note.name = t("ack_note", lang)
-        self.ack_button.name = t("ack", lang)
-        self.desk_zone.name = t("filter_zone", lang)
-        self.desk_kind.name = t("filter_kind", lang)
+        self.ack_alert.label = t("ack_pick", lang)
+        self.ack_by.label = t("ack_by", lang)
+        self.ack_token.label = t("ack_token", lang)
+        self.ack_note.label = t("ack_note", lang)
+        self.ack_button.label = t("ack", lang)
+        self.desk_zone.label = t("filter_zone", lang)
+        self.desk_kind.label = t("filter_kind", lang)
         self.desk_zone.options = {t("all", lang): ""} | {
             zone_name(self.ctx.port, z, lang): z for z in self.ctx.port.zones
         }
-        self.zone_vessel_pick.name = t("vessel_pick", lang)
+        self.zone_vessel_pick.label = t("vessel_pick", lang)
         self.replay.set_lang(lang)
-        self.export_hours.name = t("export_hours", lang)
+        self.export_hours.label = t("export_hours", lang)
         self.export_button.label = t("export", lang)
         self.refresh(force=True)
 
@@ -201,8 +201,8 @@ class OpsDesk:
                 if zone.kind != kind:
                     continue
                 button = pn.widgets.Button(
-                    name=zone.name_zh if self.lang == "zh" else zone.name_en,
-                    button_type="primary" if zone.id == self.zone_id else "default",
+                    label=zone.name_zh if self.lang == "zh" else zone.name_en,
+                    color="primary" if zone.id == self.zone_id else "default",
                     sizing_mode="stretch_width",
                     margin=(2, 5),
                     css_classes=[f"zone-{zone.id}"],
