@@ -92,6 +92,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ukc_terms": {"zh": "构成(米)", "en": "Terms (m)"},
     "ukc_depth": {"zh": "水深", "en": "depth"},
+    "ukc_depth_bathymetry": {"zh": "（水深模型）", "en": " (bathymetry model)"},
+    "ukc_depth_berth": {"zh": "（泊位设计水深）", "en": " (berth design depth)"},
     "ukc_tide": {"zh": "潮高", "en": "tide"},
     "ukc_draught": {"zh": "吃水", "en": "draught"},
     "ukc_squat": {"zh": "下沉", "en": "squat"},

@@ -14,7 +14,7 @@ from typing import Any
 from dashboards.ops.i18n import t
 from dashboards.ops.vessel_chain import CallLink, Declaration
 from dashboards.ops.vessel_ukc import RouteUkc, VesselUkc, as_utc
-from dashboards.ops.views import duration, esc, local_time, phase_label, table
+from dashboards.ops.views import duration, esc, local_time, phase_label, table, zone_name
 from twin.port import Port
 
 STATUS_COLOUR = {"safe": "#3ddc84", "marginal": "#ffb000", "no-go": "#ff5040", "no-data": "#8fb3d9"}
@@ -92,9 +92,14 @@ def ukc_section(port: Port, u: VesselUkc, lang: str) -> str:
     assert u.now is not None and u.vessel is not None and u.place is not None and u.rule is not None
     n, ship, place, rule = u.now, u.vessel, u.place, u.rule
     net_attr = "" if math.isnan(n.net_ukc_m) else f" data-net='{n.net_ukc_m!r}'"
-    where = _seg_name(port, place.segment.id, lang) if place.segment is not None else "–"
+    where = (
+        _seg_name(port, place.segment.id, lang)
+        if place.segment is not None
+        else zone_name(port, place.zone_id, lang)
+    )
     terms = (
-        f"{t('ukc_depth', lang)} {_m(n.depth_below_cd_m)} + {t('ukc_tide', lang)} {_m(n.tide_m)}"
+        f"{t('ukc_depth', lang)} {_m(n.depth_below_cd_m)}{t('ukc_depth_' + u.depth_source, lang)}"
+        f" + {t('ukc_tide', lang)} {_m(n.tide_m)}"
         f" − {t('ukc_draught', lang)} {_m(ship.draught_m)} − {t('ukc_squat', lang)} {_m(n.squat_m)}"
     )
     beam = "–" if ship.beam_m is None else f"{ship.beam_m:.1f}"

@@ -116,6 +116,7 @@ class Place:
     offset_m: float
     segment: ChannelSegment | None
     part: str
+    zone_id: str | None = None
 
 
 def place_of(port: Port, lon: float, lat: float, zone_id: str | None) -> Place:
@@ -129,7 +130,7 @@ def place_of(port: Port, lon: float, lat: float, zone_id: str | None) -> Place:
     else:
         zone = port.zones.get(zone_id or "")
         part = "inner" if zone is not None and zone.kind == "port_area" else "outer"
-    return Place(km, offset, seg, part)
+    return Place(km, offset, seg, part, zone_id)
 
 
 def ship_of(row: Mapping[str, Any], settings: UkcSettings, speed_kn: float) -> Vessel:
@@ -287,6 +288,7 @@ class VesselUkc:
     place: Place | None = None
     rule: UkcRule | None = None
     now: LiveUkc | None = None
+    depth_source: str = "bathymetry"  # or "berth": the berth's design depth where the grid has none
     route: RouteUkc | None = None
 
 
@@ -375,18 +377,21 @@ def vessel_ukc(
     place = place_of(port, lon, lat, row.get("zone_id"))
     sog = max(float(row.get("sog_kn") or 0.0), 0.0)
     ship = ship_of(row, settings, sog)
-    now = live_ukc(
-        ship,
-        lat,
-        lon,
-        _np(ts_utc),
-        depth,
-        tide,
-        rule=settings.rule(place.part),
-        squat_method=settings.squat_method,
-        channel_width_m=None if place.segment is None else place.segment.width_m,
-    )
     direction, berth_from_event = direction_of(row, latest_event, port, place.chainage_km)
+    # alongside: the engine's berth live; replayed (no phase), the berth of a latest all_fast
+    at_berth = port.berths.get((berth_id if row.get("phase") == "at_berth" else berth_from_event) or "")
+    rule = settings.rule(place.part)
+    width = None if place.segment is None else place.segment.width_m
+    now = live_ukc(ship, lat, lon, _np(ts_utc), depth, tide, rule=rule, squat_method=settings.squat_method,
+                   channel_width_m=width)  # fmt: skip
+    depth_source = "bathymetry"
+    if math.isnan(now.depth_below_cd_m) and at_berth is not None:
+        # alongside, the grid's nearest cell is often the quay (land): use the berth's design depth
+        cell = xr.DataArray(
+            [[at_berth.design_depth_m]], coords={"lat": [lat], "lon": [lon]}, dims=("lat", "lon")
+        )
+        now = live_ukc(ship, lat, lon, _np(ts_utc), cell, tide, rule=rule, squat_method=settings.squat_method)
+        depth_source = "berth"
     berth = (berth_id or berth_from_event) if direction == "outbound" else None
     speed = sog if sog >= UNDERWAY_KN else ROUTE_SPEED_KN
     departure = ts_utc.replace(second=0, microsecond=0)
@@ -399,4 +404,4 @@ def vessel_ukc(
         if cache is not None:
             cache.clear()
             cache[key] = route
-    return VesselUkc(ts_utc, float(draught), None, ship, place, settings.rule(place.part), now, route)
+    return VesselUkc(ts_utc, float(draught), None, ship, place, rule, now, depth_source, route)

@@ -135,6 +135,30 @@ def test_a_ship_at_berth_sails_out_from_its_berth_to_sea(port: Any) -> None:
     )
 
 
+def test_alongside_where_the_grid_has_no_depth_the_berths_design_depth_is_used(port: Any) -> None:
+    quay = port.berths["XS-ORE-400K"].quay.centroid  # the grid's nearest cell here is land (NaN)
+    row = _ship(port, 30.0, lon=quay.x, lat=quay.y, phase="at_berth", sog_kn=0.0, zone_id="Z-PA-XIASHAN")
+    got = vessel_ukc(port, row, T, berth_id="XS-ORE-400K")
+    tide = float(
+        read_constituents_toml(port.files["tide"]).level_m(np.array([np.datetime64("2026-11-28T04:00")]))[0]
+    )
+    assert got.now is not None and got.depth_source == "berth"
+    # 25.0 m design depth + tide − 19.5 m draught − 0 squat (not moving); required 10 % of 19.5 = 1.95 m
+    assert got.now.net_ukc_m == pytest.approx(25.0 + tide - 19.5)
+    assert got.now.required_ukc_m == pytest.approx(1.95)
+    html = VesselPage(port, None).html(
+        OpsState(
+            version=1,
+            ts_utc="2026-11-28T04:00:00Z",
+            vessels={MMSI: row},
+            berths={"XS-ORE-400K": {"mmsi": MMSI}},
+        ),
+        MMSI,
+        "en",
+    )
+    assert "(berth design depth)" in html and "Xiashan" in html
+
+
 def test_the_route_is_computed_once_per_minute(port: Any) -> None:
     cache: dict[tuple[Any, ...], Any] = {}
     a = vessel_ukc(port, _ship(port, 30.0), T + timedelta(seconds=5), cache=cache)
