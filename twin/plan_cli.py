@@ -2,11 +2,13 @@
 
     twin plan compare twin/scenarios/close_xs_ore_400k.toml --days 30 --seeds 3 --json
     twin plan windows twin/scenarios/dredge_outer_1m.toml --dwt 400000 --days 7 --json
+    twin plan schedule --seed 1 --rate-scale 1.5 --pilots 20 --json
 
 `compare` runs the simulator's plan (twin.fasttime) for baseline and scenario with common seeds and
 prints KPI differences with 95 % intervals; `windows` prints tidal-window hours per day for a design
-vessel along the channel (twin.scenario.window_hours_per_day). A SCENARIO is a path or the name of a
-bundled one (`dredge_outer_1m`). No clock is read: `--from` defaults to 2026-11-28T00:00Z.
+vessel along the channel (twin.scenario.window_hours_per_day); `schedule` sequences a simulated busy
+day's channel movements FCFS and optimised (twin.schedule) and compares them. A SCENARIO is a path or
+the name of a bundled one (`dredge_outer_1m`). No clock is read: `--from` defaults to 2026-11-28T00:00Z.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def _utc(text: str) -> datetime:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `compare` and `windows` sub-commands."""
+    """The `compare`, `windows` and `schedule` sub-commands."""
     sub = parser.add_subparsers(dest="plan_command", required=True)
     c = sub.add_parser("compare", help="fast-time simulation: KPIs of baseline vs scenario over seeds")
     c.add_argument("scenario", help="scenario TOML file, or the name of a bundled one")
@@ -61,6 +63,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     w.add_argument("--step-s", type=float, default=60.0)
     w.add_argument("--geodata", help="geodata directory (default: bundled Zhanjiang set)")
     w.add_argument("--json", action="store_true", help="print JSON")
+    s = sub.add_parser("schedule", help="channel sequence and pilots for a simulated day: FCFS vs optimised")
+    s.add_argument("--seed", type=int, default=1, help="simulator seed")
+    s.add_argument("--from", dest="start", type=_utc, default=DEFAULT_START, help="start of the 24 h (UTC)")
+    s.add_argument("--hours", type=float, default=24.0, help="look-ahead (h)")
+    s.add_argument("--rate-scale", type=float, default=1.5, help="arrival rates x this (busy day: 1.5)")
+    s.add_argument("--pilots", type=int, default=20, help="pilots on the roster")
+    s.add_argument("--max-shift-h", type=float, default=12.0)
+    s.add_argument("--min-rest-h", type=float, default=10.0)
+    s.add_argument("--outer-pct", type=float, default=15.0, help="UKC outer channel, %% of draught")
+    s.add_argument("--inner-pct", type=float, default=10.0, help="UKC inner channel, %% of draught")
+    s.add_argument("--budget", type=int, default=1500, help="optimiser: evaluations of the local search")
+    s.add_argument("--geodata", help="geodata directory (default: bundled Zhanjiang set)")
+    s.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _scenario_path(text: str) -> Path:
@@ -71,11 +86,11 @@ def _scenario_path(text: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Run a `twin plan` sub-command; 0 on success, 2 on bad input (message on stderr)."""
     try:
-        scenario = load_scenario(_scenario_path(args.scenario))
+        scenario = None if args.plan_command == "schedule" else load_scenario(_scenario_path(args.scenario))
         from geodata import load_port  # geodata reads files: only when a command runs
 
         port = load_port(args.geodata)
-        run_it = _compare if args.plan_command == "compare" else _windows
+        run_it = {"compare": _compare, "windows": _windows, "schedule": _schedule}[args.plan_command]
         out = run_it(args, port, scenario)
     except FileNotFoundError as exc:
         print(f"twin plan {args.plan_command}: no such scenario or geodata file: {exc.filename or exc}",
@@ -133,7 +148,79 @@ def _windows(args: argparse.Namespace, port: Any, scenario: Any) -> dict[str, An
     }
 
 
+def _schedule(args: argparse.Namespace, port: Any, _scenario: Any) -> dict[str, Any]:
+    import time
+
+    from feeds.simulate import SimConfig, Simulation
+    from twin.schedule import ChannelRules, Optimised, PilotRules, Problem
+    from twin.schedule_demand import requests_from_simulation
+    from twin.tide import read_constituents_toml
+    from twin.ukc import UkcRule
+    from twin.windows import iso_utc
+
+    if args.rate_scale <= 0 or args.hours <= 0:
+        raise ValueError("--rate-scale and --hours must be positive")
+    sim = Simulation(SimConfig(seed=args.seed, start_utc=args.start, hours=args.hours,
+                               rate_scale=args.rate_scale, per_call_rng=True, landside=False), port)
+    t0 = args.start.timestamp()
+    requests, busy = requests_from_simulation(sim, t0, args.hours)
+    rules = ChannelRules(ukc={"outer": UkcRule(args.outer_pct / 100.0),
+                              "inner": UkcRule(args.inner_pct / 100.0)})
+    pilots = PilotRules(count=args.pilots, max_shift_h=args.max_shift_h, min_rest_h=args.min_rest_h)
+    tide = read_constituents_toml(port.files["tide"])
+    clock = time.perf_counter  # durations for the report only; the model reads no clock
+    c0 = clock()
+    problem = Problem(port, requests, tide, rules=rules, pilots=pilots, berth_busy_until=busy)
+    c1 = clock()
+    fcfs = problem.plan(problem.fcfs_order(), "fcfs")
+    c2 = clock()
+    opt = problem.plan(Optimised(budget=args.budget).order(problem), "optimised")
+    c3 = clock()
+
+    def when(t: float | None) -> str | None:
+        return None if t is None else iso_utc(np.datetime64(round(t * 1e6), "us"))
+
+    rows = [{"mmsi": m.request.mmsi, "name": m.request.name, "direction": m.request.direction,
+             "dwt": m.request.dwt, "draught_m": m.request.draught_m, "berth_id": m.request.berth_id,
+             "earliest_utc": when(m.request.earliest_s), "entry_utc": when(m.entry_s),
+             "exit_utc": when(m.exit_s),
+             "pilot": m.pilot, "wait_h": None if m.entry_s is None else round(m.wait_s / 3600.0, 2),
+             "reasons_h": {k: round(v / 3600.0, 2) for k, v in m.reasons.items()},
+             "one_way_class": m.transit.one_way} for m in opt.movements]
+    return {
+        "day": {"seed": args.seed, "start_utc": when(t0), "hours": args.hours, "rate_scale": args.rate_scale,
+                "requests": len(requests), "inbound": sum(r.direction == "in" for r in requests),
+                "outbound": sum(r.direction == "out" for r in requests), "berths_held": len(busy)},
+        "rules": {"outer_pct": args.outer_pct, "inner_pct": args.inner_pct,
+                  "one_way_min_dwt": rules.one_way_dwt(port), "pilots": args.pilots,
+                  "max_shift_h": args.max_shift_h, "min_rest_h": args.min_rest_h},
+        "fcfs": fcfs.summary(), "optimised": opt.summary(),
+        "runtime_s": {"windows": round(c1 - c0, 3), "fcfs": round(c2 - c1, 3),
+                      "optimised": round(c3 - c2, 3)},
+        "sequence": rows,
+        "notices": ["demand from the simulator's plan (feeds.simulate), berths and stays as it chose them",
+                    "tide constituents are estimates (geodata/zhanjiang/tide.toml); not for navigation"],
+    }
+
+
 def _print(command: str, out: dict[str, Any]) -> None:
+    if command == "schedule":
+        d = out["day"]
+        print(f"seed {d['seed']} from {d['start_utc']} for {d['hours']:g} h (arrivals x{d['rate_scale']:g}): "
+              f"{d['requests']} movements ({d['inbound']} in, {d['outbound']} out)")
+        keys = ("scheduled", "wait_total_h", "wait_mean_h", "wait_max_h", "waited", "transits_per_day",
+                "channel_occupancy_h", "one_way_class_h", "pilot_h", "pilots_used")
+        print(f"  {'':22s} {'fcfs':>10s} {'optimised':>10s}")
+        for k in keys:
+            print(f"  {k:22s} {out['fcfs'][k]:>10g} {out['optimised'][k]:>10g}")
+        r = out["runtime_s"]
+        print(f"  runtime: windows {r['windows']} s, fcfs {r['fcfs']} s, optimised {r['optimised']} s")
+        print("  optimised sequence, first 15 (all with --json):")
+        for row in out["sequence"][:15]:
+            why = ", ".join(f"{k} {v:g} h" for k, v in row["reasons_h"].items())
+            print(f"  {row['entry_utc'] or 'unscheduled':>20s} {row['direction']:>3s} {row['name']:<22s} "
+                  f"{row['draught_m']:5.1f} m  pilot {row['pilot']}  wait {row['wait_h']} h  {why}")
+        return
     if command == "compare":
         print(f"{out['scenario']}: {out['days']:g} days x seeds {out['seeds']} ({out['method']})")
         for key, s in out["summary"].items():
