@@ -42,6 +42,16 @@ A scenario (``version = 1``) may carry, all optional::
     outer = 0.15
     inner = 0.10
 
+    [traffic]                  # how the simulator sequences channel movements (twin.schedule)
+    scheduling = "optimised"   # "fcfs" or "optimised"; the baseline run then uses "fcfs"
+    one_way_min_dwt = 270000   # one-way rule from this DWT (default 90 % of the segments' figure)
+    [traffic.pilots]           # pilot roster and duty limits (twin.schedule.PilotRules)
+    count = 20
+    max_shift_h = 12.0
+    min_rest_h = 10.0
+    board_h = 0.5
+    release_h = 0.5
+
 Errors are loud: `ScenarioFileError` names the file, the line and the key (the approach of
 twin.alert_rules). Nothing here reads a clock; importing reads no file.
 """
@@ -73,7 +83,9 @@ VESSEL_CLASSES: tuple[str, ...] = ("vlcc", "valemax", "capesize", "bulk", "grain
                                    "product", "ro_ro", "general")
 CHANNEL_PARTS: tuple[str, ...] = ("outer", "inner")
 _TOP_KEYS = {"version", "name", "description", "dredge", "tide", "vessel", "berths", "gates",
-             "demand", "ukc"}
+             "demand", "ukc", "traffic"}
+SCHEDULING_METHODS: tuple[str, ...] = ("fcfs", "optimised")
+PILOT_KEYS: tuple[str, ...] = ("count", "max_shift_h", "min_rest_h", "board_h", "release_h")
 
 
 class ScenarioFileError(ValueError):
@@ -152,6 +164,19 @@ class NewBerth:
 
 
 @dataclass(frozen=True)
+class Traffic:
+    """A scenario's [traffic] table: how the simulator sequences the channel (docs/schedule.md).
+
+    ``pilots``: the [traffic.pilots] keys given (count, max_shift_h, min_rest_h, board_h, release_h);
+    None: no pilot limit (the simulator's default).
+    """
+
+    scheduling: str = "fcfs"
+    one_way_min_dwt: float | None = None
+    pilots: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A parsed, validated scenario; see the module docstring for the file."""
 
@@ -169,6 +194,7 @@ class Scenario:
     gate_lanes: Mapping[str, tuple[int, ...]] = field(default_factory=dict)  # 24 values, local hours
     demand: Mapping[str, float] = field(default_factory=dict)
     ukc_fraction: Mapping[str, float] = field(default_factory=dict)
+    traffic: Traffic | None = None
     lines: Mapping[str, int] = field(default_factory=dict)  # dotted key -> line, for later errors
 
     def error(self, key: str, problem: str) -> ScenarioFileError:
@@ -400,10 +426,31 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             raise err(f"ukc.{part}", f"{frac} is a fraction of draught (0.10 = 10 %), not a percentage")
         ukc[part] = frac
 
+    traffic = None
+    if "traffic" in doc:
+        body = table("traffic", doc["traffic"])
+        known("traffic", body, {"scheduling", "one_way_min_dwt", "pilots"})
+        method = body.get("scheduling", "fcfs")
+        if method not in SCHEDULING_METHODS:
+            raise err("traffic.scheduling",
+                      f"unknown method {method!r}; use one of {list(SCHEDULING_METHODS)}")
+        one_way = (number("traffic.one_way_min_dwt", body["one_way_min_dwt"], positive=True)
+                   if "one_way_min_dwt" in body else None)
+        pilots = None
+        if "pilots" in body:
+            raw = table("traffic.pilots", body["pilots"])
+            known("traffic.pilots", raw, set(PILOT_KEYS))
+            pilots = {k: number(f"traffic.pilots.{k}", v, minimum=0.0) for k, v in raw.items()}
+            if "count" in pilots and (pilots["count"] < 1 or pilots["count"] != int(pilots["count"])):
+                raise err("traffic.pilots.count", f"must be a whole number of pilots ≥ 1, not {raw['count']}")
+            if pilots.get("max_shift_h", 1.0) <= 0:
+                raise err("traffic.pilots.max_shift_h", "must be positive")
+        traffic = Traffic(scheduling=str(method), one_way_min_dwt=one_way, pilots=pilots)
+
     return Scenario(name=name, source=source, description=description, dredges=tuple(dredges),
                     tide_offset_m=offset, surge_times=surge_times, surge_m=surge_m, vessel=vessel,
                     close_berths=tuple(close), add_berths=tuple(added), gate_lanes=gates, demand=demand,
-                    ukc_fraction=ukc, lines=lines)
+                    ukc_fraction=ukc, traffic=traffic, lines=lines)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -556,7 +603,7 @@ def apply_to_tide(tide: TideLevel, scenario: Scenario) -> TideLevel:
 TideTransform = Callable[[TideLevel], TideLevel]
 
 __all__ = ["CHANNEL_PARTS", "SCENARIO_VERSION", "VESSEL_CLASSES", "DesignVessel", "Dredge", "NewBerth",
-           "Scenario", "ScenarioFileError", "ScenarioTide", "apply_to_depth", "apply_to_port",
+           "Scenario", "ScenarioFileError", "ScenarioTide", "Traffic", "apply_to_depth", "apply_to_port",
            "apply_to_tide", "bundled", "check_against", "design_vessel", "dredge_mask", "load_scenario",
            "parse_scenario", "ukc_difference", "window_hours_per_day"]
 
