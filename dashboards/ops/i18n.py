@@ -85,11 +85,8 @@ TEXT: dict[str, dict[str, str]] = {
     "ukc_at_time": {"zh": "计算时刻", "en": "Computed for"},
     "ukc_net": {"zh": "净富余水深(米)", "en": "Net UKC (m)"},
     "ukc_required": {"zh": "要求(米)", "en": "Required (m)"},
-    "ukc_rule_outer": {"zh": "外航道规则：吃水的百分比", "en": "outer-channel rule, % of draught"},
-    "ukc_rule_inner": {
-        "zh": "内航道/港内规则：吃水的百分比",
-        "en": "inner-channel / in-port rule, % of draught",
-    },
+    "ukc_rule_outer": {"zh": "外航道规则", "en": "outer-channel rule"},
+    "ukc_rule_inner": {"zh": "内航道/港内规则", "en": "inner-channel / in-port rule"},
     "ukc_terms": {"zh": "构成(米)", "en": "Terms (m)"},
     "ukc_depth": {"zh": "水深", "en": "depth"},
     "ukc_depth_bathymetry": {"zh": "（水深模型）", "en": " (bathymetry model)"},

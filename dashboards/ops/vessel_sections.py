@@ -105,8 +105,8 @@ def ukc_section(port: Port, u: VesselUkc, lang: str) -> str:
     beam = "–" if ship.beam_m is None else f"{ship.beam_m:.1f}"
     constants = f"Cb {ship.cb:.2f}, {t('beam', lang)} {beam}, {t('col_speed', lang)} {ship.speed_kn:.1f}"
     required = (
-        f"{_m(n.required_ukc_m)} ({t('ukc_rule_' + place.part, lang)} {rule.fraction_of_draught * 100:g} %,"
-        f" ≥ {rule.minimum_m:g} m)"
+        f"{_m(n.required_ukc_m)} ({t('ukc_rule_' + place.part, lang)}: {rule.fraction_of_draught * 100:g} %"
+        f" × {t('ukc_draught', lang)}, ≥ {rule.minimum_m:g} m)"
     )
     draught = (
         f"<span data-testid='ukc-draught' data-draught='{ship.draught_m!r}'>{_m(ship.draught_m)} "
