@@ -80,7 +80,7 @@ class ReplayBar:
         # a button that cycles the speeds, not a <select>: the desk's other pickers are found as selects
         self.speed_x = 60
         self.speed = pn.widgets.Button(
-            name="×60", width=64, css_classes=["replay-speed"], stylesheets=[BAR_CSS]
+            label="×60", width=64, css_classes=["replay-speed"], stylesheets=[BAR_CSS]
         )
         self.speed.on_click(lambda _e: self._next_speed())
         self.play = pn.widgets.Toggle(width=84, css_classes=["replay-play"], stylesheets=[BAR_CSS])
@@ -90,7 +90,7 @@ class ReplayBar:
         self.fwd = pn.widgets.Button(width=72, css_classes=["replay-fwd"], stylesheets=[BAR_CSS])
         self.fwd.on_click(lambda _e: self.go(self._now() + STEP_S))
         self.live = pn.widgets.Button(
-            width=96, button_type="success", css_classes=["replay-live"], stylesheets=[BAR_CSS]
+            width=96, color="success", css_classes=["replay-live"], stylesheets=[BAR_CSS]
         )
         self.live.on_click(lambda _e: self.back_to_live())
         self.layout = pn.Row(
@@ -100,15 +100,15 @@ class ReplayBar:
 
     def _next_speed(self) -> None:
         self.speed_x = SPEEDS[(SPEEDS.index(self.speed_x) + 1) % len(SPEEDS)]
-        self.speed.name = f"×{self.speed_x}"
+        self.speed.label = f"×{self.speed_x}"
 
     def set_lang(self, lang: str) -> None:
         """Label the buttons in `lang`."""
         self.lang = lang
-        self.play.name = t("replay_pause" if self.play.value else "replay_play", lang)
-        self.back.name = t("replay_back", lang)
-        self.fwd.name = t("replay_fwd", lang)
-        self.live.name = t("back_to_live", lang)
+        self.play.label = t("replay_pause" if self.play.value else "replay_play", lang)
+        self.back.label = t("replay_back", lang)
+        self.fwd.label = t("replay_fwd", lang)
+        self.live.label = t("back_to_live", lang)
 
     # -- the history's span ---------------------------------------------------------------------
     def update_span(self, force: bool = False) -> None:
@@ -148,7 +148,7 @@ class ReplayBar:
             self.go(int(event.new))
 
     def _on_play(self, event: Any) -> None:
-        self.play.name = t("replay_pause" if event.new else "replay_play", self.lang)
+        self.play.label = t("replay_pause" if event.new else "replay_play", self.lang)
         if event.new and self.at is None:
             self.go(self._now() - 3600)  # play from an hour back: playing from "now" shows nothing new
 

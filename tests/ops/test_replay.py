@@ -1,8 +1,10 @@
-"""Replay: the desk shows the positions the history store holds for a past time.
+"""Replay: the desk shows the twin as the history store had it at a past time.
 
-`feeds.replay.positions_at` against hand-made history, then the desk in a real browser on the real
-demo: stepping back enters the replay, the map's vessel data equals the test's own polars query of
-the store, and moving the slider again changes the map data; "Back to live" returns to the stream.
+`feeds.replay.positions_at` against hand-made history (the fallback without checkpoints), then the
+desk in a real browser on the real demo: stepping back enters the replay, and the map's vessels
+(positions and phase colours), the badge's vessel count and a zone page (ships and open alerts)
+equal the test's own `ReplaySession` on the same store; more steps and a drag of the slider still
+match it; "Back to live" returns to the stream.
 """
 
 from __future__ import annotations
@@ -79,18 +81,21 @@ def test_replay_bar_steps_plays_at_speed_stops_at_the_newest_time_and_returns_to
 # -- in the browser, on the real demo ----------------------------------------------------------
 
 
-def _store_positions(history: Path, at: datetime) -> dict[int, tuple[float, float]]:
-    """The test's own query: per MMSI the latest stored fix in (at - 30 min, at]."""
-    frame = (
-        pl.scan_parquet(history / "ais_position" / "**" / "*.parquet", hive_partitioning=True)
-        .filter(pl.col("ts_utc") <= at, pl.col("ts_utc") > at - timedelta(minutes=30))
-        .drop_nulls(["lon", "lat"])
-        .sort("ts_utc", maintain_order=True)
-        .group_by("mmsi")
-        .agg(pl.col("lon").last(), pl.col("lat").last())
-        .collect()
-    )
-    return {int(m): (lon, lat) for m, lon, lat in frame.iter_rows()}
+def _replayed(history: Path, at: datetime) -> dict[str, Any]:
+    """The test's own replay: a fresh `ReplaySession` on the same store (newest checkpoint at or
+    before `at` + the stored inputs after it), independent of the desk's session."""
+    from feeds.live import real_engine_factory
+    from feeds.replay import ReplaySession
+    from geodata import load_port
+
+    snapshot = ReplaySession(history, real_engine_factory(load_port())).snapshot_at(at)
+    assert snapshot is not None, f"no engine checkpoint at or before {at}"
+    return snapshot
+
+
+def _rows(snapshot: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    cols = snapshot["vessels"]["columns"]
+    return {int(r[0]): dict(zip(cols, r, strict=True)) for r in snapshot["vessels"]["rows"]}
 
 
 MAP_VESSELS_JS = """() => {
@@ -99,18 +104,35 @@ MAP_VESSELS_JS = """() => {
       if (m.data === undefined || m.data === null) continue;
       const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
       if (!('_layer_vessel-markers' in d)) continue;
-      const mmsi = Array.from(d.mmsi), pos = Array.from(d.position);
-      return mmsi.map((x, i) => [Number(x), Array.from(pos[i])]);
+      const mmsi = Array.from(d.mmsi), pos = Array.from(d.position), fill = Array.from(d.fill);
+      return mmsi.map((x, i) => [Number(x), Array.from(pos[i]), Array.from(fill[i])]);
     }
   }
   return null;
 }"""
 
 
-def _map_vessels(page: Any) -> dict[int, tuple[float, float]]:
+def _map_vessels(page: Any) -> dict[int, tuple[float, float, tuple[int, ...]]]:
+    """MMSI → (lon, lat, fill colour) of the vessel markers the browser holds."""
     rows = page.evaluate(MAP_VESSELS_JS)
     assert rows is not None, "no vessel layer data in the page's Bokeh document"
-    return {int(m): (float(p[0]), float(p[1])) for m, p in rows}
+    return {int(m): (float(p[0]), float(p[1]), tuple(int(c) for c in f)) for m, p, f in rows}
+
+
+def _assert_map_is_the_replay(page: Any, history: Path, at: datetime) -> dict[str, Any]:
+    """The map's markers are the replay engine's vessels at `at`: same ships, same positions, each
+    coloured by its replayed port-call phase. Returns the test's own snapshot."""
+    from layers import style
+
+    snapshot = _replayed(history, at)
+    want = _rows(snapshot)
+    shown = _map_vessels(page)
+    assert want and set(shown) == set(want)
+    for mmsi, row in want.items():
+        lon, lat, fill = shown[mmsi]
+        assert (lon, lat) == pytest.approx((row["lon"], row["lat"]), abs=1e-6), mmsi
+        assert list(fill) == style.PHASE.get(row["phase"] or "", style.PHASE_DEFAULT), (mmsi, row["phase"])
+    return snapshot
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +157,12 @@ def _wait_replay_ts(page: Any, not_ts: str | None = None) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 
 
-def test_replay_at_a_past_time_shows_the_positions_the_history_holds(desk: Any, demo: Any) -> None:
+def test_replay_at_a_past_time_shows_the_whole_twin_as_the_replay_engine_has_it(
+    desk: Any, demo: Any
+) -> None:
+    from dashboards.ops.replaybar import state_of_snapshot
+    from dashboards.ops.store import open_alerts, zone_of_feature
+
     page = desk
     history = _history_dir(demo)
     for _ in range(60):  # the live twin flushes its history every 10 s (wall)
@@ -148,27 +175,39 @@ def test_replay_at_a_past_time_shows_the_positions_the_history_holds(desk: Any, 
     page.locator(".replay-back button").click()
     at = _wait_replay_ts(page)
     page.wait_for_timeout(800)
-    want = _store_positions(history, at)
-    assert want, f"the history holds no position in the 30 min up to {at}"
-    shown = _map_vessels(page)
-    assert set(shown) == set(want)
-    for mmsi, (lon, lat) in want.items():
-        assert shown[mmsi] == pytest.approx((lon, lat), abs=1e-6), mmsi
+    snapshot = _assert_map_is_the_replay(page, history, at)
+    phases = {row["phase"] for row in _rows(snapshot).values()}
+    assert phases - {None, "outside"}, f"only {phases}: nothing to tell the replayed phases apart"
+    badge = page.locator("[data-testid=replay]")
+    assert int(badge.get_attribute("data-vessels") or -1) == len(_rows(snapshot))
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "replay_1366x768.png"))
 
-    # moving the slider (two more steps back) changes the time and the map data
+    # the zone page of the busiest zone lists the replayed ships with their replayed phases, and
+    # as many open alerts as the replay engine has there
+    rows = _rows(snapshot)
+    zones = [r["zone_id"] for r in rows.values() if r["zone_id"]]
+    zone = max(sorted(set(zones)), key=zones.count)
+    page.locator(f".zone-{zone} button").click()
+    page.locator(f"[data-testid=zone-title][data-zone='{zone}']").wait_for(timeout=10_000)
+    page.wait_for_timeout(500)
+    table = page.locator("[data-testid=zone-vessels] tbody tr")
+    listed = {int(table.nth(i).locator("td").nth(1).inner_text()) for i in range(table.count())}
+    assert listed == {m for m, r in rows.items() if r["zone_id"] == zone}
+    replayed_state = state_of_snapshot(snapshot, 0)
+    want_alerts = open_alerts(replayed_state, zone_of_feature(demo_port()), zone_id=zone)
+    assert page.locator("[data-testid=zone-alerts] tbody tr").count() == len(want_alerts)
+
+    # two more steps back: the time moves by a minute each and the map is again the replay's
     page.locator(".replay-back button").click()
     _wait_replay_ts(page, not_ts=at.isoformat().replace("+00:00", "Z"))
     page.locator(".replay-back button").click()
     at2 = _wait_replay_ts(page, not_ts=(at - timedelta(minutes=1)).isoformat().replace("+00:00", "Z"))
     page.wait_for_timeout(800)
     assert at2 == at - timedelta(minutes=2)  # one step is one minute
-    shown2 = _map_vessels(page)
-    assert shown2 != shown
-    assert set(shown2) == set(_store_positions(history, at2))
+    _assert_map_is_the_replay(page, history, at2)
 
-    # dragging the slider's handle to the left third replays an earlier time, again as stored
+    # dragging the slider's handle to the left third replays an earlier time, again as replayed
     handle = page.locator(".replay-slider .noUi-handle").first.bounding_box()
     track = page.locator(".replay-slider .noUi-base").first.bounding_box()
     assert handle and track
@@ -180,14 +219,18 @@ def test_replay_at_a_past_time_shows_the_positions_the_history_holds(desk: Any, 
     page.wait_for_timeout(1500)
     at3 = _wait_replay_ts(page, not_ts=None)  # settled: the last value the drag sent
     assert at3 < at2
-    shown3, want3 = _map_vessels(page), _store_positions(history, at3)
-    assert set(shown3) == set(want3) and shown3
-    for mmsi, (lon, lat) in want3.items():
-        assert shown3[mmsi] == pytest.approx((lon, lat), abs=1e-6), mmsi
+    _assert_map_is_the_replay(page, history, at3)
 
     page.locator(".replay-live button").click()
     page.locator("[data-testid=live]").wait_for(timeout=10_000)
     assert page.locator("[data-testid=replay]").count() == 0
+
+
+def demo_port() -> Any:
+    """The port model the demo runs (the bundled one)."""
+    from geodata import load_port
+
+    return load_port()
 
 
 def _history_dir(demo: Any) -> Path:
