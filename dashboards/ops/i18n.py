@@ -107,6 +107,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ukc_no_position": {"zh": "船位未知，不计算富余水深。", "en": "Position unknown: no UKC is computed."},
     "ukc_route": {"zh": "剩余航线（若现在开航）", "en": "Rest of the route (if it sailed now)"},
+    "ukc_no_route_left": {
+        "zh": "该船已驶离港界：无剩余进出港航线。",
+        "en": "The ship has left the port limit: no route ahead in this port.",
+    },
     "ukc_inbound": {"zh": "进港", "en": "inbound"},
     "ukc_outbound": {"zh": "出港", "en": "outbound"},
     "ukc_min": {"zh": "最小净富余水深(米)", "en": "Least net UKC (m)"},

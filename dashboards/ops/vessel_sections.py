@@ -127,6 +127,8 @@ def ukc_section(port: Port, u: VesselUkc, lang: str) -> str:
     parts = [head, f"<div {attrs}>", table(["", ""], now_rows, "ukc-now-table")]
     if u.route is not None:
         parts.append(_route_html(port, u.route, lang))
+    else:
+        parts.append(f"<p data-testid='ukc-no-route'>{esc(t('ukc_no_route_left', lang))}</p>")
     parts.append(f"<p style='color:#8fb3d9;font-size:12px'>{esc(t('ukc_notes', lang))}</p></div>")
     return "".join(parts)
 

@@ -392,6 +392,9 @@ def vessel_ukc(
         )
         now = live_ukc(ship, lat, lon, _np(ts_utc), cell, tide, rule=rule, squat_method=settings.squat_method)
         depth_source = "berth"
+    left = row.get("phase") == "outside" or (latest_event or {}).get("event") == "port_limit_departure"
+    if left and direction == "outbound":  # it has left: no route ahead in this port
+        return VesselUkc(ts_utc, float(draught), None, ship, place, rule, now, depth_source, None)
     berth = (berth_id or berth_from_event) if direction == "outbound" else None
     speed = sog if sog >= UNDERWAY_KN else ROUTE_SPEED_KN
     departure = ts_utc.replace(second=0, microsecond=0)

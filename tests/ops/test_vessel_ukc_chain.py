@@ -159,6 +159,18 @@ def test_alongside_where_the_grid_has_no_depth_the_berths_design_depth_is_used(p
     assert "(berth design depth)" in html and "Xiashan" in html
 
 
+def test_a_ship_that_has_left_the_port_has_ukc_now_but_no_route(port: Any) -> None:
+    row = _ship(port, 5.0, phase="outside", zone_id=None)
+    left = _event("2026-11-28T03:30:00Z", "port_limit_departure", None)
+    got = vessel_ukc(port, row, T, left)
+    assert got.now is not None and got.route is None
+    state = OpsState(version=1, ts_utc="2026-11-28T04:00:00Z", vessels={MMSI: row}, events=(left,))
+    assert "left the port limit" in VesselPage(port, None).html(state, MMSI, "en")
+    # outside but coming in (no event yet, heading up the channel): the route is the way in
+    incoming = vessel_ukc(port, row | {"cog_deg": 300.0}, T)
+    assert incoming.route is not None and incoming.route.direction == "inbound"
+
+
 def test_the_route_is_computed_once_per_minute(port: Any) -> None:
     cache: dict[tuple[Any, ...], Any] = {}
     a = vessel_ukc(port, _ship(port, 30.0), T + timedelta(seconds=5), cache=cache)
