@@ -10,6 +10,10 @@ particulars); each arrival is planned with its own generator (`SimConfig.per_cal
 berth changes the calls it touches and the queue behind them, not every later stay. Demand growth adds
 or thins arrivals from a separate stream, leaving the shared ones in place.
 
+Traffic rules: a scenario's [traffic] table (twin.scenario.Traffic: scheduling, pilots, one-way
+threshold) applies to both runs of a pair except ``scheduling``, which is "fcfs" in the baseline: the
+difference is then what the sequencing itself changes (docs/schedule.md).
+
 Results: per run the KPIs of docs/kpi.md over the window (anchorage waiting time median/p90/mean,
 pre-berthing time, berth occupancy, throughput, calls), the paired difference scenario − baseline per
 seed, and over seeds the mean difference with a 95 % Student-t interval. Nothing reads a clock: the
@@ -18,6 +22,7 @@ start is an argument. `feeds` is imported inside the functions (twin does not de
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,7 +43,7 @@ from twin.kpi import (
 )
 from twin.kpi.sources import berths_frame
 from twin.port import Port
-from twin.scenario import Scenario, apply_to_port, apply_to_tide
+from twin.scenario import Scenario, Traffic, apply_to_port, apply_to_tide
 
 DEEP_DRAUGHT_M = 20.0  # above it the 10-15 % UKC rules need tide over the 23-23.6 m channel at some point
 
@@ -81,13 +86,28 @@ def _num(frame: pl.DataFrame, column: str) -> float:
     return float(value) if value is not None else 0.0
 
 
+def baseline_traffic(scenario: Scenario | None) -> Traffic | None:
+    """The traffic rules of a scenario's baseline run: its [traffic] with FCFS sequencing."""
+    if scenario is None or scenario.traffic is None:
+        return None
+    return dataclasses.replace(scenario.traffic, scheduling="fcfs")
+
+
+def _traffic_config(traffic: Traffic | None) -> dict[str, Any]:
+    if traffic is None:
+        return {}
+    return {"scheduling": traffic.scheduling, "one_way_min_dwt": traffic.one_way_min_dwt,
+            "pilots": tuple(sorted((traffic.pilots or {}).items()))}
+
+
 def run_once(port: Port, seed: int, start_utc: datetime, days: float, scenario: Scenario | None = None,
-             ukc_fraction: Mapping[str, float] | None = None) -> RunResult:
+             ukc_fraction: Mapping[str, float] | None = None, traffic: Traffic | None = None) -> RunResult:
     """Plan `days` of traffic from `start_utc` with `seed` (under `scenario` when given); KPI figures.
 
     The window's KPIs cover [start, start + days); the simulator's warm-up fills berths and anchorages
     before the start. `ukc_fraction` (channel part -> fraction of draught) sets the planner's UKC rule
-    for baseline and scenario alike; the scenario's own [ukc] table overrides it. Raises
+    for baseline and scenario alike; the scenario's own [ukc] table overrides it. `traffic` sets the
+    sequencing and pilots (default: the scenario's [traffic], else the simulator's own rule). Raises
     ScenarioFileError when the scenario names ids the port lacks.
     """
     import time
@@ -104,7 +124,8 @@ def run_once(port: Port, seed: int, start_utc: datetime, days: float, scenario: 
     config = SimConfig(seed=seed, start_utc=start_utc, hours=24.0 * days, per_call_rng=True, landside=False,
                        demand=tuple(sorted(scenario.demand.items())) if scenario else (),
                        ukc_fraction=tuple(sorted({**(ukc_fraction or {}),
-                                                  **(scenario.ukc_fraction if scenario else {})}.items())))
+                                                  **(scenario.ukc_fraction if scenario else {})}.items())),
+                       **_traffic_config(traffic or (scenario.traffic if scenario else None)))
     sim = Simulation(config, used, tide=tide)
     window = Window.custom(start_utc, start_utc + timedelta(days=days))
     calls = sim.calls
@@ -178,7 +199,8 @@ def compare(port: Port, scenario: Scenario, *, days: float, seeds: Sequence[int]
     for seed in seeds:
         pair = {}
         for label, scen in (("baseline", None), ("scenario", scenario)):
-            res = run_once(port, seed, start_utc, days, scen, ukc_fraction)
+            res = run_once(port, seed, start_utc, days, scen, ukc_fraction,
+                           traffic=baseline_traffic(scenario) if scen is None else None)
             pair[label] = res
             if on_run is not None:
                 on_run(label, seed, res)
@@ -200,6 +222,10 @@ def compare(port: Port, scenario: Scenario, *, days: float, seeds: Sequence[int]
         "scenario": scenario.name, "days": days, "seeds": list(seeds),
         "start_utc": start_utc.isoformat().replace("+00:00", "Z"),
         "ukc_fraction": dict(ukc_fraction or {}),
+        "traffic": None if scenario.traffic is None else {
+            "scheduling": scenario.traffic.scheduling, "baseline_scheduling": "fcfs",
+            "one_way_min_dwt": scenario.traffic.one_way_min_dwt,
+            "pilots": dict(scenario.traffic.pilots or {})},
         "method": "simulator plan (sim.truth, its ground truth) → twin.kpi; no AIS encoding, no engine",
         "summary": summary,
         "runs": [{"seed": r["baseline"].seed,

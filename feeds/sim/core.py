@@ -17,7 +17,7 @@ one concern (e.g. more gate traffic) does not reshuffle the ships. Nothing reads
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FsPath
@@ -31,7 +31,11 @@ from feeds.sim.landside import customs_events, gate_events, tide_readings
 from feeds.sim.plan import KN, Call, Leg, Planner
 from feeds.sim.routes import Path, router_for
 from twin.port import Port
+from twin.schedule import PilotRules, improve_order
 from twin.tide import TideLevel
+
+SCHEDULE_BATCH_H = 3.0  # rolling horizon of the scheduled modes: arrivals sequenced together
+SCHEDULE_BUDGET = 8  # orders tried per batch by the local search (more found no more on 3-day runs)
 
 TRUTH_SCHEMA: dict[str, pl.DataType] = {
     "ts_utc": UTC_US, "mmsi": pl.UInt32(), "call_id": pl.String(), "event": pl.String(),
@@ -58,6 +62,13 @@ class SimConfig:
     per_call_rng: plan each arrival with its own generator seeded from (seed, arrival), so that a change
     to one call (a closed berth, a deeper channel) does not reshuffle the stays of all later calls.
     landside: False skips gate and customs events (fast-time planning runs need only the calls).
+    scheduling: "" (default: each arrival committed in arrival order, as always), "fcfs" or "optimised":
+    arrivals are taken in rolling batches of `SCHEDULE_BATCH_H` hours and committed in the order
+    twin.schedule's local search finds least waiting ("optimised") or in arrival order ("fcfs"); either
+    plans each arrival with its own generator (as `per_call_rng`).
+    pilots: (key, value) pairs of twin.schedule.PilotRules (count, max_shift_h, min_rest_h, board_h,
+    release_h): every channel transit then needs a pilot within those duty limits; () = no pilot limit.
+    one_way_min_dwt: DWT from which the one-way rule applies (None: 90 % of the segments' figure).
     """
 
     seed: int = 0
@@ -71,12 +82,24 @@ class SimConfig:
     ukc_fraction: tuple[tuple[str, float], ...] = ()
     per_call_rng: bool = False
     landside: bool = True
+    scheduling: str = ""
+    pilots: tuple[tuple[str, float], ...] = ()
+    one_way_min_dwt: float | None = None
 
     def __post_init__(self) -> None:
         if self.start_utc.tzinfo is None:
             raise ValueError("SimConfig.start_utc must be timezone-aware (UTC)")
         if self.hours <= 0:
             raise ValueError("SimConfig.hours must be positive")
+        if self.scheduling not in ("", "fcfs", "optimised"):
+            raise ValueError(f"SimConfig.scheduling: unknown method {self.scheduling!r} (fcfs, optimised)")
+
+    def pilot_rules(self) -> PilotRules | None:
+        """The pilot pool's rules, or None for no pilot limit."""
+        if not self.pilots:
+            return None
+        kw = dict(self.pilots)
+        return PilotRules(**{k: (int(v) if k == "count" else float(v)) for k, v in kw.items()})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -164,7 +187,8 @@ class Simulation:
         grid = np.arange(t_plan0 - 86400.0, self.t1 + 12 * 86400.0, 300.0)
         self.router = router_for(port)
         self.planner = Planner(port, self.router, grid, self._level(grid), self._rng["plan"],
-                               ukc_fraction=dict(config.ukc_fraction))
+                               ukc_fraction=dict(config.ukc_fraction), pilots=config.pilot_rules(),
+                               one_way_min_dwt=config.one_way_min_dwt)
         self._calls = self._plan_calls(t_plan0)
         self._craft = self._plan_craft()
         self._ais: tuple[np.ndarray, list[str], pl.DataFrame] | None = None
@@ -211,6 +235,8 @@ class Simulation:
         ships = [(t, k, draw_particulars(CLASSES[ci], rng, taken)) for k, (t, ci) in enumerate(arrivals)]
         if self.config.demand:
             ships = self._demand_changed(ships, t_plan0, taken)
+        if self.config.scheduling:
+            return self._plan_scheduled(ships)
         for t, k, ship in ships:
             if self.config.per_call_rng:
                 self.planner.rng = np.random.default_rng([self.config.seed, 100, k])
@@ -220,6 +246,53 @@ class Simulation:
                 self.unplanned_at.append(t)
             elif call.t_end > self.t0 and call.t_start < self.t1:
                 calls.append(call)
+        return calls
+
+    def _plan_scheduled(self, ships: list[tuple[float, int, Particulars]]) -> list[Call]:
+        """Arrivals in rolling batches of SCHEDULE_BATCH_H hours, each batch committed in the order of
+        the scheduler's choice (twin.schedule.improve_order over the batch's commit order, cost = hours
+        from appearing to all fast + departure delays past the end of the work; an unplanned call costs
+        5 days), or in arrival order for "fcfs"."""
+        planner = self.planner
+        calls: list[Call] = []
+
+        def plan(item: tuple[float, int, Particulars]) -> Call | None:
+            t, k, ship = item
+            planner.rng = np.random.default_rng([self.config.seed, 100, k])
+            return planner.plan(ship, t, 1)
+
+        def wait_s(item: tuple[float, int, Particulars], call: Call | None) -> float:
+            if call is None:
+                return 5 * 86400.0
+            fast, dep = call.event_time("all_fast"), call.event_time("departure_from_berth")
+            assert fast is not None and dep is not None
+            return (fast - item[0]) + (dep - call.ready_s)
+
+        i = 0
+        while i < len(ships):
+            j = i
+            while j < len(ships) and ships[j][0] < ships[i][0] + SCHEDULE_BATCH_H * 3600.0:
+                j += 1
+            batch, i = ships[i:j], j
+            order = list(range(len(batch)))
+            if self.config.scheduling == "optimised" and len(batch) > 1:
+                mark = planner.checkpoint()
+
+                def cost(o: Sequence[int], batch: list[tuple[float, int, Particulars]] = batch,
+                         mark: tuple[dict[str, int], int, dict[str, int], int] = mark) -> float:
+                    planner.restore(mark)
+                    return sum(wait_s(batch[k], plan(batch[k])) for k in o)
+
+                order, _ = improve_order(order, cost, radius=2, budget=SCHEDULE_BUDGET)
+                planner.restore(mark)
+            for k in order:
+                call = plan(batch[k])
+                if call is None:
+                    self.unplanned.append(batch[k][2])
+                    self.unplanned_at.append(batch[k][0])
+                elif call.t_end > self.t0 and call.t_start < self.t1:
+                    calls.append(call)
+        calls.sort(key=lambda c: (c.t_start, c.ship.mmsi))
         return calls
 
     def _demand_changed(self, ships: list[tuple[float, int, Particulars]], t_plan0: float, taken: set[int]

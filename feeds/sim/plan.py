@@ -10,8 +10,10 @@ checked against everything already decided:
   channel stretch the ship sails, `depth_cd + tide(t) ≥ 1.10 × draught` for the whole transit
   (the rule of thumb of PIANC WG 121 for sheltered channels; a simplification of twin.ukc);
 - one-way channel: ships of the 300,000 t class (from 90 % of the segments' `one_way_min_dwt`,
-  i.e. 270,000 DWT: VLCCs and Valemax ore carriers) never use the channel axis at the same time as
-  another such ship sailing the other way (with a 20 min margin).
+  i.e. 270,000 DWT: VLCCs and Valemax ore carriers; or `one_way_min_dwt` when given) never use the
+  channel axis at the same time as another such ship sailing the other way (with a 20 min margin);
+- pilots (only with `pilots`, twin.schedule.PilotRules): every transit of the axis needs a pilot free
+  from `board_h` before to `release_h` after it, within the pool's shift and rest limits.
 
 A ship that cannot proceed to its berth on arrival waits at an anchorage for its size and cargo:
 tankers at the dangerous-goods anchorage, other ships above 100,000 DWT at the large-ship
@@ -33,6 +35,7 @@ import shapely
 from feeds.sim.fleet import CLASS_BY_NAME, TEU_TONNES, Particulars
 from feeds.sim.routes import Path, Router
 from twin.port import Berth, Port
+from twin.schedule import PilotPool, PilotRules
 
 KN = 1852.0 / 3600.0  # m/s per knot
 STEP_S = 600.0  # search step of the planner
@@ -79,6 +82,7 @@ class Call:
     legs: list[Leg] = field(default_factory=list)
     events: list[tuple[float, str, str | None]] = field(default_factory=list)
     anchorage_id: str | None = None
+    ready_s: float = 0.0  # end of the work at the berth: departure from then is no wait
 
     @property
     def t_start(self) -> float:
@@ -96,8 +100,10 @@ class Planner:
     """Commits calls one by one against berth, tide and one-way-channel bookings."""
 
     def __init__(self, port: Port, router: Router, tide_t: np.ndarray, tide_m: np.ndarray,
-                 rng: np.random.Generator, ukc_fraction: dict[str, float] | None = None) -> None:
+                 rng: np.random.Generator, ukc_fraction: dict[str, float] | None = None,
+                 pilots: PilotRules | None = None, one_way_min_dwt: float | None = None) -> None:
         self.port = port
+        self.pilots = None if pilots is None else PilotPool(pilots)
         # required static UKC as a fraction of draught per channel part (outer/inner); 10 % otherwise
         self.ukc_fraction = dict(ukc_fraction or {})
         self.router = router
@@ -110,7 +116,7 @@ class Planner:
         self.k_end = ch.axis_chainage_km[-1]
         # The rule is published for the "300,000 t class" (30万吨级); the VLCCs of that class are
         # 270–320 kt, so it applies from 90 % of the stated tonnage (a conservative reading).
-        self.one_way_dwt = ONE_WAY_CLASS_FRACTION * min(
+        self.one_way_dwt = one_way_min_dwt if one_way_min_dwt is not None else ONE_WAY_CLASS_FRACTION * min(
             (s.one_way_min_dwt for s in ch.segments if s.one_way_min_dwt), default=10**9)
         m = port.metric
         self._axis_xy = np.column_stack(m.xy(*np.asarray(ch.axis.coords).T))
@@ -196,6 +202,39 @@ class Planner:
     def channel_free(self, t0: float, t1: float, direction: int) -> bool:
         return all(d == direction or b + ONE_WAY_MARGIN_S <= t0 or a - ONE_WAY_MARGIN_S >= t1
                    for a, b, d in self.one_way)
+
+    def pilot_free(self, t0: float, t1: float) -> bool:
+        """A pilot can take a transit of the axis over [t0, t1] (always, without a pilot pool)."""
+        if self.pilots is None:
+            return True
+        return self.pilots.pick(*self.pilots.job(t0, t1 - t0)) is not None
+
+    def book_pilot(self, t0: float, t1: float) -> None:
+        """Book a pilot for the axis transit [t0, t1]; RuntimeError if none fits (a planner bug:
+        every booking follows a `pilot_free` check on the same bookings)."""
+        if self.pilots is None:
+            return
+        a, b = self.pilots.job(t0, t1 - t0)
+        p = self.pilots.pick(a + 1e-3, b - 1e-3)  # the check may have seen these times 1 µs apart
+        if p is None:
+            raise RuntimeError(f"no pilot for the transit {t0:.0f}-{t1:.0f} that was checked free")
+        self.pilots.book(p, a, b)
+
+    def checkpoint(self) -> tuple[dict[str, int], int, dict[str, int], int]:
+        """The sizes of every booking list: `restore` undoes the calls planned since (they only append)."""
+        return ({b: len(v) for b, v in self.berth_busy.items()}, len(self.one_way),
+                {a: len(v) for a, v in self.anchor_points.items()}, self.pilots.mark() if self.pilots else 0)
+
+    def restore(self, mark: tuple[dict[str, int], int, dict[str, int], int]) -> None:
+        """Forget every booking made after `checkpoint()` returned `mark`."""
+        berths, one_way, anchors, pilots = mark
+        for b, n in berths.items():
+            del self.berth_busy[b][n:]
+        del self.one_way[one_way:]
+        for a, n in anchors.items():
+            del self.anchor_points[a][n:]
+        if self.pilots is not None:
+            self.pilots.undo(pilots)
 
     def berth_free(self, berth_id: str, t0: float, t1: float) -> bool:
         return all(b + TURNOVER_S <= t0 or a >= t1 + TURNOVER_S for a, b in self.berth_busy[berth_id])
@@ -285,10 +324,12 @@ class Planner:
             # Big ships may wait for the one-way channel after their work: keep the berth longer.
             ok = self.berth_free(berth_id, t_fast, t_fast + stay_s + (6 * 3600.0 if big else 0.0)) \
                 and self.tide_ok(t0, t_axis_end, d_in, need_m=need) \
-                and (not big or self.channel_free(t0, t_axis_end, +1))
+                and (not big or self.channel_free(t0, t_axis_end, +1)) \
+                and self.pilot_free(t0, t_axis_end)
             return ok, t_fast, t_axis_end
 
         chosen: tuple[str, float] | None = None
+        pilot_mark = self.pilots.mark() if self.pilots else 0
         for b in berths:
             ok, _, _ = inbound_ok(t_join, b.id, PILOT_JOIN_KM)
             if ok:
@@ -309,11 +350,13 @@ class Planner:
             while True:
                 t0 = t_join + shift
                 t1 = t0 + to_anc_axis.length_m / v_ch
-                if self.tide_ok(t0, t1, d_in, need_m=need_a) and (not big or self.channel_free(t0, t1, +1)):
+                if self.tide_ok(t0, t1, d_in, need_m=need_a) and (not big or self.channel_free(t0, t1, +1)) \
+                        and self.pilot_free(t0, t1):
                     break
                 shift += STEP_S
                 if shift > MAX_WAIT_S:
                     return None
+            self.book_pilot(t0, t1)  # before the berth search, which must see this pilot busy
             t_spawn += shift
             t_join += shift
             t_anc = t_join + to_anc_axis.length_m / v_ch + conn_a.length_m / v_conn
@@ -327,6 +370,8 @@ class Planner:
                         break
                 t += STEP_S
             if chosen is None:
+                if self.pilots is not None:
+                    self.pilots.undo(pilot_mark)
                 return None
         berth_id, t_go = chosen
         call.berth_id = berth_id
@@ -359,6 +404,7 @@ class Planner:
         t = self._move(legs, t, axis, v_ch, on_axis=True)
         if big:
             self.one_way.append((t_axis0, t, +1))
+        self.book_pilot(t_axis0, t)
         t = self._move_final(legs, t, conn, v_conn, v_final)
         t_fast = t
         events.append((t_fast, "all_fast", berth_id))
@@ -373,7 +419,7 @@ class Planner:
             t_ax0 = t_dep + out_conn.length_m / v_conn
             t_ax1 = t_ax0 + out_axis.length_m / v_ch
             tide_ok = self.tide_ok(t_ax0, t_ax1, d_out, need_m=need_out)
-            if tide_ok and (not big or self.channel_free(t_ax0, t_ax1, -1)):
+            if tide_ok and (not big or self.channel_free(t_ax0, t_ax1, -1)) and self.pilot_free(t_ax0, t_ax1):
                 break
             t_dep += STEP_S
         quay = np.asarray(self.port.metric.to_m(self.berths[berth_id].quay).coords)
@@ -388,6 +434,8 @@ class Planner:
         t = self._move(legs, t, out_axis, v_ch, on_axis=True)
         if big:
             self.one_way.append((t_ax0, t, -1))
+        self.book_pilot(t_ax0, t)
+        call.ready_s = t_fast + stay_s
         bearing = np.radians(rng.uniform(90.0, 160.0))
         k0 = self.axis_point(0.0)
         exit_pt = (k0[0] + 15_000 * np.sin(bearing), k0[1] + 15_000 * np.cos(bearing))
