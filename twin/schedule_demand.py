@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from twin.port import Port
-from twin.schedule import MovementRequest
+from twin.schedule import ChannelRules, MovementRequest, PilotRules, SchedulePlan, schedule
+from twin.tide import TideLevel
 
 # Typical berth stay by simulator class, hours: mean parcel ÷ handling rate × 1.1 + 3 h (the
 # simulator's stay rule and tables, docs/simulator.md). ESTIMATES, used only for ships at berth whose
@@ -184,3 +185,13 @@ def label_estimates(requests: Sequence[MovementRequest]) -> list[str]:
         notes.append("ready-to-sail times of ships at berth are ESTIMATES: all-fast time + typical stay "
                      "of the class (twin.schedule_demand.TYPICAL_STAY_H)")
     return notes
+
+
+def proposed_sequence(port: Port, state: Any, now_s: float, tide: TideLevel, *, method: str = "optimised",
+                      pilots: PilotRules | None = None, rules: ChannelRules | None = None,
+                      hours: float = 24.0) -> SchedulePlan:
+    """The proposed channel sequence for the next ``hours`` from the engine's state at ``now_s`` (UNIX s):
+    :func:`requests_from_state`, then :func:`twin.schedule.schedule` with ``method``. Ships at berth carry
+    ``request.estimated`` (their ready time is an estimate); each movement says why it waits."""
+    requests, busy = requests_from_state(port, state, now_s, hours=hours)
+    return schedule(port, requests, tide, method=method, rules=rules, pilots=pilots, berth_busy_until=busy)
