@@ -10,14 +10,14 @@ import pytest
 from dashboards.ops.sequence import sequence_html
 from dashboards.ops.store import OpsState
 from geodata import load_port
+from twin.engine import VESSEL_COLUMNS
 from twin.port import Port
 from twin.schedule import PilotRules
 from twin.schedule_demand import TYPICAL_STAY_H, estimate_dwt, proposed_sequence, requests_from_state
 from twin.tide import ConstantTide
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-COLUMNS = ["mmsi", "name", "ship_class", "lon", "lat", "sog_kn", "cog_deg", "heading_deg", "length_m", "beam_m",
-           "draught_m", "phase", "zone_id", "h3", "last_seen_utc", "dark"]
+COLUMNS = list(VESSEL_COLUMNS)
 
 
 def iso(t: datetime) -> str:
