@@ -143,3 +143,26 @@ def test_unknown_ids_are_named_against_the_port(port: Port) -> None:
     text = "version = 1\n\n[berths]\nclose = ['NO-SUCH-BERTH']\n"
     with pytest.raises(ScenarioFileError, match=r"s.toml, line 4: berths.close: no berth 'NO-SUCH-BERTH'"):
         apply_to_port(port, parse_scenario(text, "s.toml"))
+
+
+def test_traffic_table_sets_scheduling_and_pilots() -> None:
+    text = ("version = 1\n[traffic]\nscheduling = 'optimised'\none_way_min_dwt = 250000\n"
+            "[traffic.pilots]\ncount = 20\nmin_rest_h = 10\n")
+    traffic = parse_scenario(text).traffic
+    assert traffic is not None and traffic.scheduling == "optimised" and traffic.one_way_min_dwt == 250_000
+    assert traffic.pilots == {"count": 20.0, "min_rest_h": 10.0}
+    assert parse_scenario("version = 1\n").traffic is None
+
+
+@pytest.mark.parametrize(("text", "line", "key"), [
+    ("version = 1\n[traffic]\nscheduling = 'fastest'\n", 3, "traffic.scheduling"),
+    ("version = 1\n[traffic]\none_way_min_dwt = -5\n", 3, "traffic.one_way_min_dwt"),
+    ("version = 1\n[traffic]\nsequencing = 'fcfs'\n", 3, "traffic.sequencing"),
+    ("version = 1\n[traffic]\n[traffic.pilots]\ncount = 0\n", 4, "traffic.pilots.count"),
+    ("version = 1\n[traffic]\n[traffic.pilots]\ncount = 12\nrest_h = 8\n", 5, "traffic.pilots.rest_h"),
+    ("version = 1\n[traffic.pilots]\nmax_shift_h = 'long'\n", 3, "traffic.pilots.max_shift_h"),
+])
+def test_traffic_errors_name_the_file_line_and_key(text: str, line: int, key: str) -> None:
+    with pytest.raises(ScenarioFileError) as info:
+        parse_scenario(text, "traffic.toml")
+    assert (info.value.line, info.value.key) == (line, key)
