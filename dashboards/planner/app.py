@@ -76,13 +76,17 @@ class PlannerScreen:
         self.lang_button = pn.widgets.Button(width=90, button_type="light", margin=(18, 8, 0, 8))
         self.lang_button.on_click(lambda _e: self.set_lang("en" if self.lang == "zh" else "zh"))
         self.title = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 8), stylesheets=[CSS])
-        self.days = pn.widgets.IntInput(value=int(DEFAULT_DAYS), start=1, end=60, width=90)
-        self.seeds = pn.widgets.IntInput(value=DEFAULT_SEEDS, start=1, end=20, width=90)
+        self.days = pn.widgets.IntInput(
+            value=int(DEFAULT_DAYS), start=1, end=60, width=90, css_classes=["pl-days"]
+        )
+        self.seeds = pn.widgets.IntInput(
+            value=DEFAULT_SEEDS, start=1, end=20, width=90, css_classes=["pl-seeds"]
+        )
         self.run_button = pn.widgets.Button(
             button_type="primary", width=150, margin=(22, 8, 0, 8), css_classes=["pl-run"]
         )
         self.run_button.on_click(lambda _e: self.run_simulation())
-        self.progress = pn.indicators.Progress(value=0, max=1, width=300, bar_color="info", active=False)
+        self.progress = pn.indicators.Progress(value=0, max=1, width=300, bar_color="info")
         self.run_status = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.export_button = pn.widgets.FileDownload(
             callback=self._export,
@@ -348,7 +352,6 @@ class PlannerScreen:
         if compared is not None:
             self.progress.max = max(compared.total, 1)
             self.progress.value = compared.done
-            self.progress.active = compared.state in ("queued", "running")
             if compared.state == "failed":
                 text = f"<span class='error'>{esc(t('failed', lang))}{esc(compared.error)}</span>"
             elif compared.state == "done":
