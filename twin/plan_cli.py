@@ -185,7 +185,8 @@ def _schedule(args: argparse.Namespace, port: Any, _scenario: Any) -> dict[str, 
              "earliest_utc": when(m.request.earliest_s), "entry_utc": when(m.entry_s),
              "exit_utc": when(m.exit_s),
              "pilot": m.pilot, "wait_h": None if m.entry_s is None else round(m.wait_s / 3600.0, 2),
-             "reasons_h": {k: round(v / 3600.0, 2) for k, v in m.reasons.items()},
+             "reasons_h": {k: round(v / 3600.0, 2) if np.isfinite(v) else None  # None: blocked for good
+                           for k, v in m.reasons.items()},
              "one_way_class": m.transit.one_way} for m in opt.movements]
     return {
         "day": {"seed": args.seed, "start_utc": when(t0), "hours": args.hours, "rate_scale": args.rate_scale,
@@ -217,7 +218,8 @@ def _print(command: str, out: dict[str, Any]) -> None:
         print(f"  runtime: windows {r['windows']} s, fcfs {r['fcfs']} s, optimised {r['optimised']} s")
         print("  optimised sequence, first 15 (all with --json):")
         for row in out["sequence"][:15]:
-            why = ", ".join(f"{k} {v:g} h" for k, v in row["reasons_h"].items())
+            why = ", ".join(f"{k} {v:g} h" if v is not None else f"{k} (no slot)"
+                            for k, v in row["reasons_h"].items())
             print(f"  {row['entry_utc'] or 'unscheduled':>20s} {row['direction']:>3s} {row['name']:<22s} "
                   f"{row['draught_m']:5.1f} m  pilot {row['pilot']}  wait {row['wait_h']} h  {why}")
         return
