@@ -209,7 +209,7 @@ def delta_chart(rows: Sequence[KpiRow], lang: str, width: int = 460) -> str:
     around zero (the units differ); green when better, red when worse, grey when not significant."""
     if not rows:
         return ""
-    label_w, row_h, pad = 190, 24, 10
+    label_w, row_h, pad = 240, 24, 10
     height = pad * 2 + row_h * len(rows) + 14
     x_mid = label_w + (width - label_w - pad) / 2
     half = (width - label_w - pad) / 2 - 6

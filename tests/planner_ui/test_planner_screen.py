@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from dashboards.planner.deck import VIEW
 from twin.fasttime import compare
 from twin.port import Port
 from twin.scenario import bundled, design_vessel, load_scenario, window_hours_per_day
@@ -118,7 +119,8 @@ def test_moving_one_map_moves_the_other(page: Any) -> None:
         page.mouse.up()
         page.wait_for_function(
             f"""() => {{ const s = ({DECK_STATE})(); const v = s['{source}'].view, o = s['{other}'].init;
-                return v && o && v.longitude !== 110.64 && Math.abs(v.longitude - o.longitude) < 1e-9
+                return v && o && v.longitude !== {VIEW["longitude"]}
+                       && Math.abs(v.longitude - o.longitude) < 1e-9
                        && Math.abs(v.latitude - o.latitude) < 1e-9; }}""",
             timeout=15_000,
         )
