@@ -92,6 +92,10 @@ def ukc_section(port: Port, u: VesselUkc, lang: str) -> str:
     assert u.now is not None and u.vessel is not None and u.place is not None and u.rule is not None
     n, ship, place, rule = u.now, u.vessel, u.place, u.rule
     net_attr = "" if math.isnan(n.net_ukc_m) else f" data-net='{n.net_ukc_m!r}'"
+    net_attr += (
+        f" data-lat='{n.lat!r}' data-lon='{n.lon!r}' data-depth='{n.depth_below_cd_m!r}'"
+        f" data-tide='{n.tide_m!r}' data-squat='{n.squat_m!r}' data-speed='{ship.speed_kn!r}'"
+    )
     where = (
         _seg_name(port, place.segment.id, lang)
         if place.segment is not None

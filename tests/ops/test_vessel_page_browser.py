@@ -15,7 +15,6 @@ import polars as pl
 import pytest
 import shapely
 
-from feeds.replay import positions_at
 from feeds.store import read_history
 from tests.ops.opskit import engine_snapshot
 
@@ -84,6 +83,20 @@ def page(chrome: Any) -> Iterator[Any]:
     p.close()
 
 
+def _replayed_rows(history: Path, at: datetime) -> dict[int, dict[str, Any]] | None:
+    """The ships as the test's own replay has them at `at`: a fresh `ReplaySession` on the same store
+    (newest engine checkpoint at or before `at` + the stored inputs after it); None without one."""
+    from feeds.live import real_engine_factory
+    from feeds.replay import ReplaySession
+    from geodata import load_port
+
+    snapshot = ReplaySession(history, real_engine_factory(load_port())).snapshot_at(at)
+    if snapshot is None:
+        return None
+    cols = snapshot["vessels"]["columns"]
+    return {int(r[0]): dict(zip(cols, r, strict=True)) for r in snapshot["vessels"]["rows"]}
+
+
 def _scroll_to(page: Any, test_id: str) -> None:
     """Scroll a section into view; the desk redraws its HTML every refresh, so a node may go stale."""
     from playwright.sync_api import Error
@@ -99,9 +112,11 @@ def _scroll_to(page: Any, test_id: str) -> None:
 
 def _open(page: Any, demo: Any, mmsi: int, lang: str) -> None:
     page.goto(f"{demo.ops_url}?vessel={mmsi}&lang={lang}")
-    page.locator(f"[data-testid=vessel-title][data-mmsi='{mmsi}']").wait_for(timeout=30_000)
-    page.locator("[data-testid=vessel-ukc]").wait_for(timeout=30_000)
-    page.locator("[data-testid=call-chain]").wait_for(timeout=30_000)
+    # attached, not visible: under load the tab may still be switching when the HTML lands
+    page.locator(f"[data-testid=vessel-title][data-mmsi='{mmsi}']").wait_for(state="attached", timeout=60_000)
+    page.locator("[data-testid=vessel-ukc]").wait_for(state="attached", timeout=60_000)
+    page.locator("[data-testid=call-chain]").wait_for(state="attached", timeout=60_000)
+    page.locator("[data-testid=vessel-title]").wait_for(timeout=60_000)
 
 
 def test_the_chain_of_a_ship_with_declarations_equals_the_history_store(
@@ -132,6 +147,9 @@ def test_the_chain_of_a_ship_with_declarations_equals_the_history_store(
     _scroll_to(page, "vessel-ukc")
     page.screenshot(path=str(SHOTS / "vessel_ukc_zh_1366x768.png"))
     assert "富余水深" in page.locator("[data-testid=vessel-ukc]").inner_text()
+    _scroll_to(page, "call-chain")
+    page.screenshot(path=str(SHOTS / "vessel_chain_zh_1366x768.png"))
+    assert set(_page_declarations(page)) >= set(want)  # the same declarations in Chinese
 
 
 def test_the_ukc_of_a_ship_in_the_channel_equals_twin_ukc_at_the_shown_replayed_time(
@@ -172,20 +190,43 @@ def test_the_ukc_of_a_ship_in_the_channel_equals_twin_ukc_at_the_shown_replayed_
     live_net = page.locator("[data-testid=ukc-now]").get_attribute("data-net")
     assert live_net is not None  # a figure, not a missing-data note
     page.screenshot(path=str(SHOTS / "vessel_ukc_channel_en_1366x768.png"))
-    page.locator(".replay-back button").click()  # one minute back: the shown state comes from the store
-    for _ in range(40):
-        ts = page.locator("[data-testid=vessel-ukc]").get_attribute("data-ts")
-        if page.locator("[data-testid=replay]").count() and ts == page.locator(
-            "[data-testid=replay]"
-        ).get_attribute("data-ts"):
+    # one minute back from the newest stored time: the desk now shows the store's twin at `at`
+    page.locator(".replay-back button").click()
+    ts = None
+    for _ in range(120):
+        shown = page.locator("[data-testid=vessel-ukc]").get_attribute("data-ts")
+        replay = page.locator("[data-testid=replay]")
+        if replay.count() and shown == replay.get_attribute("data-ts"):
+            ts = shown
             break
         page.wait_for_timeout(250)
+    assert ts is not None
     at = _utc(ts)
-    row = positions_at(ready, at).filter(pl.col("mmsi") == mmsi).row(0, named=True)
+    # the ship to check is in the channel at `at` in the test's own replay (under load the one opened
+    # live may have berthed by then); another one is opened from its channel zone's ship list
+    rows = _replayed_rows(ready, at)
+    assert rows is not None, f"no engine checkpoint at or before {at}"
+    here = [
+        r
+        for r in rows.values()
+        if r["phase"] == "in_channel" and r["draught_m"] and r["zone_id"] in port.zones
+    ]
+    assert here, f"no ship with a draught in the channel at {at}"
+    row = next((r for r in here if int(r["mmsi"]) == mmsi), here[0])
+    if int(row["mmsi"]) != mmsi:
+        mmsi = int(row["mmsi"])
+        page.get_by_role("button", name=port.zones[row["zone_id"]].name_en, exact=True).click()
+        page.locator(f"[data-testid=zone-title][data-zone='{row['zone_id']}']").wait_for(timeout=60_000)
+        page.locator("select:visible").first.select_option(label=f"{row['name'] or mmsi} ({mmsi})")
+        page.locator(f"[data-testid=vessel-title][data-mmsi='{mmsi}']").wait_for(
+            state="attached", timeout=60_000
+        )
+        page.locator("[data-testid=ukc-now]").wait_for(state="attached", timeout=60_000)
+    assert page.locator("[data-testid=vessel-ukc]").get_attribute("data-ts") == ts  # still the replayed time
     rule = next(r for r in load_rules().rules if r.kind == "ukc").params
     point = shapely.Point(row["lon"], row["lat"])
     seg = next((s for s in port.channel.segments if s.area.contains(point)), None)
-    part = "outer" if seg is None else seg.part  # off the channel near K20–45: open water, outer rule
+    part = "outer" if seg is None else seg.part  # in the channel zone, off a segment: the outer rule
     cls = row["ship_class"] or "unknown"
     ratio = by_class(rule["length_beam_ratio_by_class"], cls)
     beam = row["beam_m"] or (row["length_m"] / ratio if row["length_m"] and ratio else None)
@@ -209,7 +250,9 @@ def test_the_ukc_of_a_ship_in_the_channel_equals_twin_ukc_at_the_shown_replayed_
         channel_width_m=None if seg is None else seg.width_m,
     )
     now = page.locator("[data-testid=ukc-now]")
-    assert float(now.get_attribute("data-net")) == pytest.approx(want.net_ukc_m, abs=1e-6)
+    used = {k: now.get_attribute(f"data-{k}") for k in ("lat", "lon", "depth", "tide", "squat", "speed")}
+    mine = (row["lat"], row["lon"], want.depth_below_cd_m, want.tide_m, want.squat_m, ship.speed_kn)
+    assert float(now.get_attribute("data-net")) == pytest.approx(want.net_ukc_m, abs=1e-6), (at, used, mine)
     assert now.inner_text() == f"{want.net_ukc_m:.2f}"
     draught = page.locator("[data-testid=ukc-draught]").get_attribute("data-draught")
     assert float(draught) == pytest.approx(row["draught_m"])

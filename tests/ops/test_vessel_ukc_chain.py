@@ -66,7 +66,7 @@ def test_ukc_now_equals_twin_live_ukc_for_a_ship_in_the_outer_channel(port: Any)
     assert got.now.status == ("safe" if want.net_ukc_m >= 2.925 else "marginal")
     page = VesselPage(port, None)
     html = page.html(OpsState(version=1, ts_utc="2026-11-28T04:00:00Z", vessels={MMSI: row}), MMSI, "en")
-    shown = re.search(r"data-testid='ukc-now' data-net='([^']+)'>([^<]+)<", html)
+    shown = re.search(r"data-testid='ukc-now' data-net='([^']+)'[^>]*>([^<]+)<", html)
     assert shown and float(shown.group(1)) == want.net_ukc_m and shown.group(2) == f"{want.net_ukc_m:.2f}"
     assert "19.50 (AIS-reported)" in html and "estimated bathymetry model" in html
 
