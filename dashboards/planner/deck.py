@@ -28,7 +28,7 @@ LOSS: style.RGBA = [255, 64, 170, 235]
 CLASS_NAMES = {0: "safe", 1: "marginal", 2: "no_go"}
 CLASS_TEXT = {0: "safe / 安全", 1: "marginal / 临界", 2: "no-go / 禁航"}
 # the whole channel, from the pilot station (K0, south-east) to the Xiashan berths (north-west)
-VIEW = {"longitude": 110.66, "latitude": 21.03, "zoom": 9.6, "pitch": 40.0, "bearing": 0.0, "maxPitch": 60}
+VIEW = {"longitude": 110.66, "latitude": 21.07, "zoom": 9.6, "pitch": 40.0, "bearing": 0.0, "maxPitch": 60}
 
 
 def _tagged(frame: pd.DataFrame, layer_id: str) -> pd.DataFrame:
