@@ -14,7 +14,7 @@ from typing import Any
 from dashboards.ops.i18n import t
 from dashboards.ops.vessel_chain import CallLink, Declaration
 from dashboards.ops.vessel_ukc import RouteUkc, VesselUkc, as_utc
-from dashboards.ops.views import duration, esc, local_time, phase_label, table, zone_name
+from dashboards.ops.views import duration, esc, feature_name, local_time, phase_label, table, zone_name
 from twin.port import Port
 
 STATUS_COLOUR = {"safe": "#3ddc84", "marginal": "#ffb000", "no-go": "#ff5040", "no-data": "#8fb3d9"}
@@ -156,10 +156,11 @@ def _declaration_row(d: Declaration, lang: str) -> list[str]:
         f"{esc(d.declaration_id)}</span>"
     )
     colour = CHANNEL_COLOUR.get(d.channel or "", "#dde6f0")
+    channel = t("ch_" + d.channel, lang) if d.channel else "–"
     return [
         ident,
         esc(t("mode_" + d.mode, lang) if d.mode else "–"),
-        f"<b style='color:{colour}'>{esc(t('ch_' + d.channel, lang) if d.channel else '–')}</b>",
+        f"<b style='color:{colour};white-space:nowrap'>{esc(channel)}</b>",
         esc(t("trs_" + d.current_stage, lang) if d.current_stage else "–"),
         _stages(d, lang),
         esc("–" if d.release_s is None else duration(d.release_s, lang)),
@@ -219,7 +220,7 @@ def chain_section(
             evs = " → ".join(
                 f"<span data-event='{esc(e.get('event'))}' data-ts='{esc(e.get('ts_utc'))}'>"
                 f"{esc(t('ev_' + str(e.get('event')), lang))} {esc(local_time(e.get('ts_utc')))}"
-                + (f" {esc(e.get('location_id'))}" if e.get("location_id") else "")
+                + (f" {esc(feature_name(port, e.get('location_id'), lang))}" if e.get("location_id") else "")
                 + "</span>"
                 for e in link.events
             )
