@@ -168,9 +168,10 @@ class CheckpointError(ValueError):
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """One stored engine checkpoint: its file, the engine time it holds and the journal seq it covers."""
+    """One engine checkpoint: its file (None for a state a `ReplaySession` keeps in memory), the
+    engine time it holds and the journal seq it covers."""
 
-    path: Path
+    path: Path | None
     now_utc: datetime
     seq: int
 
@@ -231,6 +232,8 @@ def read_checkpoint(checkpoint: Checkpoint | Path) -> bytes:
 
     Raises CheckpointError (naming the file and what failed) for a torn or altered file."""
     path = checkpoint.path if isinstance(checkpoint, Checkpoint) else checkpoint
+    if path is None:
+        raise CheckpointError("an in-memory checkpoint has no file")
     data = path.read_bytes()
     head, sep, payload = data.partition(b"\n")
     try:
@@ -253,7 +256,7 @@ def newest_checkpoint(history_dir: str | Path, at: datetime) -> tuple[Checkpoint
         try:
             return checkpoint, read_checkpoint(checkpoint)
         except (CheckpointError, OSError) as exc:
-            log.warning("skipping checkpoint %s: %s", checkpoint.path.name, exc)
+            log.warning("skipping checkpoint %s: %s", checkpoint.path, exc)
     return None
 
 
@@ -314,6 +317,8 @@ class ReplayEngine(Protocol):
 
     def snapshot(self, now: datetime) -> dict[str, Any]: ...
 
+    def to_snapshot_bytes(self) -> bytes: ...
+
 
 def input_batches(
     history_dir: str | Path, after_seq: int, start: datetime, end: datetime
@@ -370,12 +375,24 @@ class ReplaySession:
 
     `make_engine(state)` builds an engine from a checkpoint's bytes (`feeds.live.real_engine_factory`
     suits). Forward moves apply only the batches after the engine's time; a move back, or one past a
-    newer checkpoint, restarts from the newest checkpoint at or before `t`. Thread-safe.
+    newer checkpoint, restarts from the newest checkpoint at or before `t`: a stored one, or one
+    of the states the session keeps in memory every `memory_every_s` of engine time while it
+    advances (at most `memory_bytes` of them, oldest dropped), so that stepping back a minute
+    replays a minute, not up to a checkpoint interval. Thread-safe.
     """
 
-    def __init__(self, history_dir: str | Path, make_engine: Callable[[bytes], ReplayEngine]) -> None:
+    def __init__(
+        self,
+        history_dir: str | Path,
+        make_engine: Callable[[bytes], ReplayEngine],
+        memory_every_s: float = 60.0,
+        memory_bytes: int = 64 * 2**20,
+    ) -> None:
         self.history_dir = Path(history_dir)
         self.make_engine = make_engine
+        self.memory_every_s = memory_every_s
+        self.memory_bytes = memory_bytes
+        self._memory: list[tuple[Checkpoint, bytes]] = []  # by engine time
         self.engine: ReplayEngine | None = None
         self.seq = 0                       # journal seq of the last record in the engine
         self.now: datetime | None = None   # its clock
@@ -401,21 +418,54 @@ class ReplaySession:
         return [{"ts_utc": iso(e[0]), "mmsi": e[1], "call_id": e[2], "event": e[3], "location_id": e[4]}
                 for e in sorted(log_[-limit:], key=lambda e: e[0])]
 
+    def _restored(self, payload: bytes) -> ReplayEngine:
+        """The session's engine in the checkpoint's state: restored in place when it can be (no new
+        zone index, rules or grids to build: most of a restore's cost), else a new one."""
+        load = getattr(self.engine, "load_snapshot", None)
+        if callable(load):
+            try:
+                load(payload)
+            except ValueError as exc:
+                log.info("replay engine rebuilt: %s", exc)
+            else:
+                assert self.engine is not None
+                return self.engine
+        return self.make_engine(payload)
+
     def _seek(self, at: datetime) -> bool:
         self.applied = 0
         newest = list_checkpoints(self.history_dir, at)
         behind = self.engine is None or self.now is None or at < self.now
         if behind or (newest and newest[-1].seq > self.seq):
             found = newest_checkpoint(self.history_dir, at)
+            kept = [item for item in self._memory if item[0].now_utc <= at]
+            if kept and (found is None or kept[-1][0].seq > found[0].seq):
+                found = kept[-1]
             if found is None:
                 self.engine, self.now, self.seq, self.restored_from = None, None, 0, None
                 return False
             checkpoint, payload = found
-            self.engine = self.make_engine(payload)
+            self.engine = self._restored(payload)
             self.now, self.seq, self.restored_from = checkpoint.now_utc, checkpoint.seq, checkpoint
         assert self.engine is not None and self.now is not None
         for seq, now, frames in input_batches(self.history_dir, self.seq, self.now, at):
             self.engine.apply(frames, now)
             self.seq, self.now = seq, now
             self.applied += 1
+            self._remember()
         return True
+
+    def _remember(self) -> None:
+        """Keep the engine's state in memory when `memory_every_s` passed since the last one kept."""
+        assert self.engine is not None and self.now is not None
+        if self.memory_every_s <= 0 or self.memory_bytes <= 0:
+            return
+        last = max((c.now_utc for c, _ in self._memory if c.now_utc <= self.now), default=None)
+        if last is not None and (self.now - last).total_seconds() < self.memory_every_s:
+            return
+        if any(c.seq == self.seq for c, _ in self._memory):
+            return
+        self._memory.append((Checkpoint(None, self.now, self.seq), self.engine.to_snapshot_bytes()))
+        self._memory.sort(key=lambda item: (item[0].now_utc, item[0].seq))
+        while sum(len(b) for _, b in self._memory) > self.memory_bytes and len(self._memory) > 1:
+            self._memory.pop(0)

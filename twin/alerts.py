@@ -256,14 +256,7 @@ class AlertEngine:
         `apply` so that gate frames reach `observe_frames` first (see the module docstring).
         """
         self._engine = engine
-        known = {r.id for r in self.rules.rules}
-        for aid, a in engine.alerts.items():
-            if a.get("state") != "cleared" and a.get("rule") in known and aid not in self._alerts:
-                self._adopt(aid, a)
-        if engine.now_us is not None:
-            self._gate_queue = {
-                g["id"]: int(g["queue"]) for g in engine.snapshot(dt_of(engine.now_us))["gates"]
-            }
+        self._adopt_engine(engine)
         engine.add_observer(self)
         if any(r.enabled and r.kind == "truck_turn_time" for r in self.rules.rules):
             original: Callable[[dict[str, pl.DataFrame], datetime], Delta] = engine.apply
@@ -274,6 +267,17 @@ class AlertEngine:
 
             engine.apply = apply  # type: ignore[method-assign]  # the engine has no frame hook yet
         return self
+
+    def _adopt_engine(self, engine: Engine) -> None:
+        """Take over the engine's open alerts not known here, and its gate queues."""
+        known = {r.id for r in self.rules.rules}
+        for aid, a in engine.alerts.items():
+            if a.get("state") != "cleared" and a.get("rule") in known and aid not in self._alerts:
+                self._adopt(aid, a)
+        if engine.now_us is not None:
+            self._gate_queue = {
+                g["id"]: int(g["queue"]) for g in engine.snapshot(dt_of(engine.now_us))["gates"]
+            }
 
     def _adopt(self, aid: str, a: dict[str, Any]) -> None:
         f = Finding(
@@ -526,6 +530,12 @@ class AlertEngine:
         self._gate_queue = {str(k): int(v) for k, v in state["gate_queue"].items()}
         self._visits = {str(k): (int(v[0]), str(v[1])) for k, v in state["visits"].items()}
         self._turns = [(int(t[0]), str(t[1]), float(t[2])) for t in state["turns"]]
+        self.history = []  # a log of what happened after this state, not before it
+
+    def reset(self) -> None:
+        """Forget every alert, transition and rule memory (the rules and loaded grids stay)."""
+        self.history, self._alerts, self._pushed, self._memory = [], {}, {}, {}
+        self._gate_queue, self._visits, self._turns = {}, {}, []
 
     # -- views ----------------------------------------------------------------------------------
     def alerts(self, include_cleared: bool = False) -> list[dict[str, Any]]:
@@ -602,6 +612,21 @@ class AlertingEngine:
         if isinstance(stored, dict):
             wrapped.refused_acks = list(stored.get("refused_acks", []))
         return wrapped
+
+    def load_snapshot(self, data: bytes) -> None:
+        """Replace the state of this engine and its alert engine with `to_snapshot_bytes` output, in
+        place (the zone index, the rules and the loaded bathymetry and tide stay): what a replay
+        moving back in time does. ValueError for another format or another `EngineConfig`."""
+        state = load_state_json(data)
+        self.engine.load_state(state)
+        self.alert_engine.reset()
+        stored = state.get("alert_engine")
+        if isinstance(stored, dict):
+            self.alert_engine.load_state(stored)
+            self.refused_acks = list(stored.get("refused_acks", []))
+        else:
+            self.alert_engine._adopt_engine(self.engine)
+            self.refused_acks = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)

@@ -201,6 +201,26 @@ def test_replayed_snapshots_equal_the_live_engines_at_the_same_engine_times(run:
     assert session.restored_from.now_utc <= first
 
 
+def test_stepping_back_a_minute_replays_from_the_sessions_memory_and_equals_a_fresh_replay(
+    run: dict[str, Any]
+) -> None:
+    end = max(run["recorded"])
+    session = ReplaySession(run["history"], run["factory"])
+    assert session.snapshot_at(end) is not None
+    disk = session.restored_from
+    assert disk is not None and disk.path is not None and end - disk.now_utc > timedelta(minutes=5)
+    # the session kept a state every engine minute while it advanced: a minute back restores one of
+    # those (at most a minute and a 120-s batch before), not the stored checkpoint
+    for back in (1, 2, 3):
+        at = end - timedelta(minutes=back)
+        stepped = json.loads(json.dumps(session.snapshot_at(at)))
+        restored = session.restored_from
+        assert restored is not None and restored.path is None, back
+        assert timedelta(0) <= at - restored.now_utc <= timedelta(minutes=3)
+        fresh = ReplaySession(run["history"], run["factory"]).snapshot_at(at)
+        assert stepped == json.loads(json.dumps(fresh)), back
+
+
 def test_an_acknowledgement_is_replayed_with_who_and_when(run: dict[str, Any]) -> None:
     assert run["acked"] is not None, "no alert was open to acknowledge"
     alert_id, when = run["acked"]
@@ -251,6 +271,7 @@ def test_a_torn_checkpoint_is_skipped_with_a_warning_and_the_older_one_used(
     import shutil
 
     shutil.copytree(history, torn)
+    assert newest.path is not None
     victim = torn / newest.path.relative_to(history)
     data = victim.read_bytes()
     victim.write_bytes(data[: len(data) // 2])
