@@ -7,7 +7,8 @@ Inputs, all of them shown on the page:
 - the rule and ship constants: the bundled alert rules' `ukc` rule (`twin/rules/zhanjiang_alerts.toml`),
   so the desk computes what the UKC alert computes: outer/inner % of draught, minimum, squat method,
   block coefficient and length/beam ratio by class (AIS carries neither Cb nor always a beam);
-- the water: the port's bathymetry grid (an estimated model) at the ship's position now, the
+- the water: the port's bathymetry grid (an estimated model) at the ship's position now (alongside,
+  where the grid's nearest cell is the quay and has no depth, the berth's design depth), the
   channel's design depths (port model) along the route as `twin ukc window` uses them, and the
   port's harmonic tide prediction at the shown time. The gauge's surge is not used: the stream
   does not carry the tide level, so the figure may differ from the alert's by the surge (cm).
@@ -15,7 +16,8 @@ Inputs, all of them shown on the page:
 The route: a ship at berth (or whose latest event is `all_fast`) sails out from the point abeam its
 berth (the berth's design depth, then the channel) to K0; a ship outbound sails from its chainage to
 K0; any other ship sails in from its chainage to the channel's inner end (the engine does not send
-the destination berth). Speed along the route: the SOG when at least `UNDERWAY_KN`, else `ROUTE_SPEED_KN`.
+the destination berth); a ship that has left the port limit has no route. Speed along the route:
+the SOG when at least `UNDERWAY_KN`, else `ROUTE_SPEED_KN`.
 
 Choosing these is a domain rule that belongs in `twin/` (docs/ops.md, "Wanted"); it sits here
 because this package could not change `twin/`. The twin's files are read on first use, not at import.
