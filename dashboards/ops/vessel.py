@@ -9,7 +9,7 @@ only when the store has gained a part since. Everything is cut at the shown time
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,7 @@ class VesselPage:
         ts = parse_utc(state.ts_utc)
         v = state.vessels.get(mmsi)
         if ts is None or v is None:
-            return VesselUkc(ts or datetime.now(UTC), None, "ukc_no_position")
+            return VesselUkc(ts, None, "ukc_no_position")
         latest = next(iter(vessel_events(state, mmsi, limit=1)), None)
         berth = next((bid for bid, b in state.berths.items() if b.get("mmsi") == mmsi), None)
         return vessel_ukc(self.port, v, ts, latest, berth, cache=self._route_cache)

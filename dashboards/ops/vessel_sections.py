@@ -85,9 +85,10 @@ def _route_html(port: Port, r: RouteUkc, lang: str) -> str:
 def ukc_section(port: Port, u: VesselUkc, lang: str) -> str:
     """The UKC section: now, the rest of the route, the next tidal window, and what was assumed."""
     head = f"<h3>{esc(t('live_ukc', lang))}</h3>"
-    attrs = f"data-testid='vessel-ukc' data-ts='{esc(_iso(u.ts_utc))}'"
-    if u.missing is not None:
-        reason = f"<p data-testid='ukc-missing' data-reason='{esc(u.missing)}'>{esc(t(u.missing, lang))}</p>"
+    attrs = f"data-testid='vessel-ukc' data-ts='{esc('' if u.ts_utc is None else _iso(u.ts_utc))}'"
+    if u.missing is not None or u.ts_utc is None:
+        why = u.missing or "ukc_no_position"
+        reason = f"<p data-testid='ukc-missing' data-reason='{esc(why)}'>{esc(t(why, lang))}</p>"
         return f"{head}<div {attrs}>{reason}</div>"
     assert u.now is not None and u.vessel is not None and u.place is not None and u.rule is not None
     n, ship, place, rule = u.now, u.vessel, u.place, u.rule

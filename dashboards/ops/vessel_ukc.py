@@ -281,9 +281,10 @@ class RouteUkc:
 
 @dataclass(frozen=True)
 class VesselUkc:
-    """Everything the UKC section shows; `missing` names what prevented a figure (text key)."""
+    """Everything the UKC section shows; `missing` names what prevented a figure (text key).
+    `ts_utc` is None only when the desk has no twin time yet."""
 
-    ts_utc: datetime
+    ts_utc: datetime | None
     draught_m: float | None
     missing: str | None = None
     vessel: Vessel | None = None

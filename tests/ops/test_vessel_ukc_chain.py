@@ -81,6 +81,14 @@ def test_unknown_draught_gives_no_ukc_and_says_why(port: Any) -> None:
     assert "data-reason='ukc_no_draught'" in html and "吃水未知" in html and "ukc-now'" not in html
 
 
+def test_before_the_first_twin_time_or_for_a_ship_gone_there_is_no_ukc(port: Any) -> None:
+    row = _ship(port, 30.0)
+    page = VesselPage(port, None)
+    assert "data-reason='ukc_no_position'" in page.html(OpsState(version=1, vessels={MMSI: row}), MMSI, "en")
+    gone = page.html(OpsState(version=1, ts_utc="2026-11-28T04:00:00Z"), MMSI, "en")
+    assert "data-reason='ukc_no_position'" in gone
+
+
 def test_route_minimum_and_next_window_equal_twin_windows_for_an_inbound_ship(port: Any) -> None:
     row = _ship(port, 30.0)
     got = vessel_ukc(port, row, T + timedelta(seconds=42))  # the route departs at the minute: 04:00
