@@ -268,6 +268,13 @@ class Simulation:
             assert fast is not None and dep is not None
             return (fast - item[0]) + (dep - call.ready_s)
 
+        def waited(item: tuple[float, int, Particulars], call: Call | None) -> bool:
+            if call is None:
+                return True
+            dep = call.event_time("departure_from_berth")
+            assert dep is not None
+            return call.t_start > item[0] + 1.0 or call.anchorage_id is not None or dep > call.ready_s + 1.0
+
         i = 0
         while i < len(ships):
             j = i
@@ -277,14 +284,18 @@ class Simulation:
             order = list(range(len(batch)))
             if self.config.scheduling == "optimised" and len(batch) > 1:
                 mark = planner.checkpoint()
+                # arrival order first: when nobody in the batch waits there is nothing to gain
+                contended = any(waited(batch[k], plan(batch[k])) for k in order)
+                planner.restore(mark)
 
                 def cost(o: Sequence[int], batch: list[tuple[float, int, Particulars]] = batch,
                          mark: tuple[dict[str, int], int, dict[str, int], int] = mark) -> float:
                     planner.restore(mark)
                     return sum(wait_s(batch[k], plan(batch[k])) for k in o)
 
-                order, _ = improve_order(order, cost, radius=2, budget=SCHEDULE_BUDGET)
-                planner.restore(mark)
+                if contended:
+                    order, _ = improve_order(order, cost, radius=2, budget=SCHEDULE_BUDGET)
+                    planner.restore(mark)
             for k in order:
                 call = plan(batch[k])
                 if call is None:
