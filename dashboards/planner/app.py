@@ -18,7 +18,7 @@ import panel as pn
 from dashboards.planner import deck
 from dashboards.planner.i18n import t
 from dashboards.planner.report import report_html
-from dashboards.planner.store import DEFAULT_DAYS, DEFAULT_SEEDS, Job, Loaded, PlannerStore
+from dashboards.planner.store import DEFAULT_DAYS, DEFAULT_KEY, DEFAULT_SEEDS, Job, Loaded, PlannerStore
 from dashboards.planner.views import (
     CSS,
     delta_chart,
@@ -163,15 +163,8 @@ class PlannerScreen:
         self._set_labels()
         entries = store.catalogue()
         keys = [e.key for e in entries]
-        first = (
-            scenario_key
-            if scenario_key in keys
-            else (
-                "bundled:dredge_outer_1m"
-                if "bundled:dredge_outer_1m" in keys
-                else (keys[0] if keys else None)
-            )
-        )
+        first = scenario_key if scenario_key in keys else (DEFAULT_KEY if DEFAULT_KEY in keys else None)
+        first = first or (keys[0] if keys else None)
         if first is not None:
             self.picker.value = first
             self.select(first)

@@ -69,6 +69,7 @@ def start_planner_server(
         scenarios_dir=scenarios_dir,
         start_utc=start_utc,
     )
+    threading.Thread(target=store.warm, name="planner-warm", daemon=True).start()
     if http_port == 0:
         # Bokeh checks the browser's Origin against host:port, so the port must be known up front.
         with socket.socket() as probe:

@@ -40,6 +40,7 @@ from twin.ukc import UkcRule, Vessel, ukc_grid
 DEFAULT_START = datetime(2026, 11, 28, tzinfo=UTC)  # as `twin plan` (no clock is read)
 DEFAULT_RULE = {"outer": 0.15, "inner": 0.10}  # as `twin ukc window` / `twin plan windows`
 DEFAULT_BERTH = "XS-ORE-400K"  # the windows' route ends at this berth's chainage, as `twin plan windows`
+DEFAULT_KEY = "bundled:dredge_outer_1m"  # the scenario a session opens with
 DEFAULT_DAYS = 3.0
 DEFAULT_SEEDS = 2
 WINDOW_DAYS = 7
@@ -148,6 +149,7 @@ class PlannerStore:
         self._jobs: dict[tuple[Any, ...], Job] = {}
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._zones: xr.DataArray | None = None
+        self._telling: dict[tuple[str, int], datetime] = {}
 
     # -- scenario files -----------------------------------------------------------------------
     def catalogue(self) -> list[Entry]:
@@ -205,6 +207,18 @@ class PlannerStore:
             float(to_km),
         )
 
+    def warm(self, default_key: str = DEFAULT_KEY) -> None:
+        """Do the first session's one-off work ahead of it: validate every file, the corridor, the
+        default scenario's hour (for a server to call on a thread right after it starts)."""
+        self.corridor_zones()
+        for e in self.catalogue():
+            try:
+                loaded = self.load(e.key)
+            except ScenarioFileError:
+                continue
+            if e.key == default_key:
+                self.telling_hour(loaded)
+
     # -- map cells ----------------------------------------------------------------------------
     def ukc_times(self) -> list[datetime]:
         """The hours the map's UKC can be shown at: every hour of the windows' days (UTC)."""
@@ -221,7 +235,12 @@ class PlannerStore:
 
     def telling_hour(self, loaded: Loaded) -> datetime:
         """The default UKC time for a scenario: the hour of the first day at which it changes the class
-        of the most corridor cells (ties: the earliest); high water when it changes none."""
+        of the most corridor cells (ties: the earliest); high water when it changes none. Cached."""
+        key = (loaded.entry.key, loaded.mtime_ns)
+        with self._lock:
+            known = self._telling.get(key)
+        if known is not None:
+            return known
         best, when = 0, self.high_water()
         for hour in self.ukc_times()[:24]:
             base = self.baseline_cells(loaded, hour)["ukc_class"].to_numpy()
@@ -229,6 +248,8 @@ class PlannerStore:
             changed = int(np.sum(base != scen))
             if changed > best:
                 best, when = changed, hour
+        with self._lock:
+            self._telling[key] = when
         return when
 
     def rules(self, scenario: Scenario | None = None) -> dict[str, UkcRule]:

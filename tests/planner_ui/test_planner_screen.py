@@ -87,7 +87,8 @@ def page(chrome: Any, planner: Any, tmp_path_factory: pytest.TempPathFactory) ->
             else offsite.append(r.url)
         ),
     )
-    page.goto(planner.url + "?scenario=dredge_outer_1m&lang=en")
+    # a session builds its maps on the server before the page loads: slow when the 2 cores are shared
+    page.goto(planner.url + "?scenario=dredge_outer_1m&lang=en", timeout=180_000)
     page.locator(".pl-map-base canvas").first.wait_for(timeout=60_000)
     page.wait_for_selector("[data-testid=sim-source]", timeout=240_000)
     page.wait_for_selector("[data-kpi=window_h_per_day]", timeout=240_000)
@@ -247,7 +248,7 @@ def test_the_exported_report_is_offline_and_holds_the_deltas(
 
 def test_a_bad_scenario_file_shows_its_validation_error(chrome: Any, planner: Any) -> None:
     page = chrome.new_page(viewport={"width": 1366, "height": 768})
-    page.goto(planner.url + "?scenario=file:bad.toml&lang=en")
+    page.goto(planner.url + "?scenario=file:bad.toml&lang=en", timeout=180_000)
     error = page.locator("[data-testid=scenario-error]")
     error.wait_for(timeout=60_000)
     assert "bad.toml, line 5: dredge[0].to_km: must be greater than from_km (10.0)" in error.inner_text()
@@ -259,7 +260,7 @@ def test_chinese_by_default_at_1920x1080(
     chrome: Any, planner: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     page = chrome.new_page(viewport={"width": 1920, "height": 1080})
-    page.goto(planner.url)
+    page.goto(planner.url, timeout=180_000)
     page.wait_for_selector("[data-kpi=wait_mean_h]", timeout=240_000)
     page.wait_for_timeout(2500)
     assert "规划方案比选" in page.locator("h1").first.inner_text()
