@@ -418,6 +418,13 @@ class ReplaySession:
         return [{"ts_utc": iso(e[0]), "mmsi": e[1], "call_id": e[2], "event": e[3], "location_id": e[4]}
                 for e in sorted(log_[-limit:], key=lambda e: e[0])]
 
+    def zone_since(self) -> dict[int, str | None]:
+        """Per MMSI of the replay engine, the time (ISO UTC) of its first report in its current zone
+        (`VesselState.zone_since_us`; None where unknown): the exact "time in zone" at the replayed
+        time, which the protocol's vessel table does not carry."""
+        vessels = getattr(self.engine, "vessels", None) or {}
+        return {int(m): iso(getattr(v, "zone_since_us", None)) for m, v in vessels.items()}
+
     def _restored(self, payload: bytes) -> ReplayEngine:
         """The session's engine in the checkpoint's state: restored in place when it can be (no new
         zone index, rules or grids to build: most of a restore's cost), else a new one."""

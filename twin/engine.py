@@ -549,6 +549,8 @@ class Engine:
         prev = (v.ts_us, v.lon, v.lat, v.sog_kn)
         if v.first_seen_us is None:
             v.first_seen_us = ts
+        if zone != v.zone_id or v.zone_since_us is None:
+            v.zone_since_us = ts  # the zone's time in zone counts from the first report in it
         v.ts_us, v.lon, v.lat = ts, lon, lat
         v.sog_kn, v.cog_deg, v.heading_deg, v.nav_status = sog, cog, hdg, nav
         v.h3, v.zone_id, v.berth_here, v.anchorage_here, v.segment_id = cell, zone, berth, anc, seg

@@ -76,6 +76,7 @@ class VesselState:
     first_seen_us: int | None = None
     h3: int | None = None
     zone_id: str | None = None
+    zone_since_us: int | None = None  # time of the first report in the current zone (or none)
     berth_here: str | None = None  # pocket the position lies in (not necessarily moored)
     anchorage_here: str | None = None
     segment_id: str | None = None

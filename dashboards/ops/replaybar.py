@@ -13,7 +13,7 @@ widgets.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -203,7 +203,7 @@ class ReplayBar:
         self.snapshot = session.snapshot_at(self.at)
         if self.snapshot is not None:
             events = tuple(session.recent_events(MAX_EVENTS))
-            self._state = state_of_snapshot(self.snapshot, -self.version, events)
+            self._state = state_of_snapshot(self.snapshot, -self.version, events, session.zone_since())
         else:
             self._state = self._positions_state(live)
         self._state_at = self.at
@@ -230,11 +230,15 @@ class ReplayBar:
 
 
 def state_of_snapshot(
-    snapshot: dict[str, Any], version: int, events: tuple[dict[str, Any], ...] | None = None
+    snapshot: dict[str, Any],
+    version: int,
+    events: tuple[dict[str, Any], ...] | None = None,
+    zone_since: Mapping[int, str | None] | None = None,
 ) -> OpsState:
     """An `OpsState` from one protocol v1 snapshot, merged as `OpsStore` merges a snapshot message;
-    `events` (oldest first) replaces the snapshot's latest ones when given. A vessel row's
-    `zone_since_utc`, when the engine sends it, makes its time in zone exact."""
+    `events` (oldest first) replaces the snapshot's latest ones when given. `zone_since` (MMSI →
+    ISO time of the first report in the current zone, from the replay engine) makes "time in zone"
+    exact; without it a ship counts as there since the snapshot's time, marked as a lower bound."""
     vessels: dict[int, dict[str, Any]] = {}
     entry: dict[int, ZoneEntry] = {}
     columns = snapshot["vessels"]["columns"]
@@ -242,7 +246,7 @@ def state_of_snapshot(
         rec = dict(zip(columns, row, strict=False))
         mmsi = int(rec["mmsi"])
         vessels[mmsi] = rec
-        since = rec.get("zone_since_utc")
+        since = (zone_since or {}).get(mmsi) or rec.get("zone_since_utc")
         entry[mmsi] = ZoneEntry(
             rec.get("zone_id"), str(since or snapshot.get("ts_utc")), exact=since is not None
         )

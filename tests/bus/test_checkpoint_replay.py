@@ -221,6 +221,35 @@ def test_stepping_back_a_minute_replays_from_the_sessions_memory_and_equals_a_fr
         assert stepped == json.loads(json.dumps(fresh)), back
 
 
+def test_time_in_zone_at_a_replayed_time_counts_from_the_first_stored_report_in_the_zone(
+    run: dict[str, Any]
+) -> None:
+    from feeds.store import read_history
+    from twin.zones import ZoneIndex
+
+    at = sorted(run["recorded"])[-2]
+    session = ReplaySession(run["history"], run["factory"])
+    assert session.snapshot_at(at) is not None
+    since = session.zone_since()
+    engine: Any = session.engine
+    stored = read_history(run["history"], "ais_position", end=at + timedelta(microseconds=1)).collect()
+    stored = stored.with_columns(ZoneIndex(run["port"]).locate(stored["lon"], stored["lat"])["zone_id"])
+    checked = 0
+    for mmsi, v in engine.vessels.items():
+        if v.outliers or v.ts_us is None:
+            continue  # a held jump is not in the engine's track; the store has it
+        rows = stored.filter(pl.col("mmsi") == mmsi).sort("ts_utc", maintain_order=True)
+        zones = rows["zone_id"].to_list()
+        k = len(zones) - 1
+        while k > 0 and zones[k - 1] == zones[-1]:
+            k -= 1
+        assert zones[-1] == v.zone_id, mmsi
+        got = since[mmsi]
+        assert got is not None and datetime.fromisoformat(got) == rows["ts_utc"][k], mmsi
+        checked += 1
+    assert checked >= 10
+
+
 def test_an_acknowledgement_is_replayed_with_who_and_when(run: dict[str, Any]) -> None:
     assert run["acked"] is not None, "no alert was open to acknowledge"
     alert_id, when = run["acked"]
