@@ -95,6 +95,12 @@ TEXT: dict[str, dict[str, str]] = {
     "ch_add": {"zh": "新增泊位 {ids}", "en": "add berths {ids}"},
     "ch_gate": {"zh": "闸口 {gate}：最多 {n} 条车道", "en": "gate {gate}: up to {n} lanes"},
     "ch_demand": {"zh": "到港需求 {cls} × {f}", "en": "demand {cls} × {f}"},
+    "ch_scheduling": {"zh": "航道调度：{how}", "en": "channel scheduling: {how}"},
+    "ch_one_way": {"zh": "单向通航限制：{dwt} 吨及以上", "en": "one-way rule from {dwt} dwt"},
+    "ch_pilots": {
+        "zh": "引航员 {n} 名（每班最长 {shift} 小时，休息至少 {rest} 小时）",
+        "en": "{n} pilots (shifts up to {shift} h, rest at least {rest} h)",
+    },
     "ch_ukc": {"zh": "富余水深 {part} {pct}% 吃水", "en": "UKC {part} {pct} % of draught"},
 }
 

@@ -286,6 +286,23 @@ def scenario_text(scenario: Scenario, lang: str) -> str:
         items.append(t("ch_demand", lang, cls=cls, f=f"{factor:g}"))
     for part, frac in scenario.ukc_fraction.items():
         items.append(t("ch_ukc", lang, part=part, pct=f"{100 * frac:g}"))
+    traffic = getattr(scenario, "traffic", None)  # [traffic] (scheduling, pilots): newer scenario files
+    if traffic is not None:
+        if traffic.scheduling != "fcfs":
+            items.append(t("ch_scheduling", lang, how=traffic.scheduling))
+        if traffic.one_way_min_dwt is not None:
+            items.append(t("ch_one_way", lang, dwt=f"{traffic.one_way_min_dwt:,.0f}"))
+        if traffic.pilots:
+            pilots = traffic.pilots
+            items.append(
+                t(
+                    "ch_pilots",
+                    lang,
+                    n=f"{pilots.get('count', 0):g}",
+                    shift=f"{pilots.get('max_shift_h', 0):g}",
+                    rest=f"{pilots.get('min_rest_h', 0):g}",
+                )
+            )
     lis = "".join(f"<li>{esc(x)}</li>" for x in items)
     return (
         f"<div data-testid='scenario-text'><b>{esc(scenario.name)}</b>"

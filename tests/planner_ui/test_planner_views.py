@@ -123,6 +123,20 @@ def test_scenario_text_names_every_change_in_both_languages() -> None:
     assert "close berths XS-ORE-400K" in scenario_text(load_scenario(bundled("close_xs_ore_400k")), "en")
 
 
+def test_scenario_text_names_traffic_rules() -> None:
+    from twin.scenario import parse_scenario
+
+    scen = parse_scenario(
+        'version = 1\n[traffic]\nscheduling = "optimised"\n[traffic.pilots]\ncount = 20\n'
+        "max_shift_h = 12.0\nmin_rest_h = 10.0\n"
+    )
+    text = scenario_text(scen, "en")
+    assert (
+        "channel scheduling: optimised" in text
+        and "20 pilots (shifts up to 12 h, rest at least 10 h)" in text
+    )
+
+
 @pytest.fixture(scope="module")
 def report() -> str:
     scen = load_scenario(bundled("dredge_outer_1m"))
