@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import polars as pl
 import pydeck as pdk
@@ -19,6 +20,7 @@ import shapely
 import xarray as xr
 
 from layers import deck_spec, port_layers, vessel_layers
+from layers.port_layers import depth_colours
 from layers.vessels import vessel_rows
 from twin.port import Port
 
@@ -71,18 +73,63 @@ def vessel_frame(vessels: Mapping[int, Mapping[str, Any]]) -> pl.DataFrame:
     return frame.drop_nulls(["lon", "lat"])
 
 
+DEPTH_GRID_ID = "bathymetry-grid"
+DEPTH_CELLS = 5  # source cells (≈200 m) per grid cell side: ≈1 km squares, a few thousand polygons
+
+
+def depth_grid_layer(depth: xr.DataArray, cells: int = DEPTH_CELLS) -> dict[str, Any]:
+    """Bathymetry as a flat layer of ≈1 km squares coloured like `layers.bathymetry_layer`.
+
+    `depth` (lat, lon; metres below chart datum, NaN on land) is averaged over `cells`×`cells`
+    blocks; a block with no water is left out. Each square is a polygon row of a DataFrame, the form
+    Panel's DeckGL carries intact (shared/reference/ui.md §3), not pickable.
+    """
+    grid = depth.transpose("lat", "lon")
+    # NaN (land) is skipped: a block with any water shows water; the land layer covers the coast
+    coarse = grid.coarsen(lat=cells, lon=cells, boundary="trim").mean()
+    values = coarse.to_numpy().astype(float)
+    lon, lat = coarse["lon"].to_numpy(), coarse["lat"].to_numpy()
+    half_x = float(np.diff(grid["lon"].to_numpy()).mean()) * cells / 2
+    half_y = float(np.diff(grid["lat"].to_numpy()).mean()) * cells / 2
+    colours = depth_colours(values)
+    rows_j, cols_i = np.nonzero(~np.isnan(values))
+    polygons = [
+        [
+            [round(lon[i] - half_x, 5), round(lat[j] - half_y, 5)],
+            [round(lon[i] + half_x, 5), round(lat[j] - half_y, 5)],
+            [round(lon[i] + half_x, 5), round(lat[j] + half_y, 5)],
+            [round(lon[i] - half_x, 5), round(lat[j] + half_y, 5)],
+        ]
+        for j, i in zip(rows_j, cols_i, strict=True)
+    ]
+    fills = [[int(c) for c in colours[j, i]] for j, i in zip(rows_j, cols_i, strict=True)]
+    frame = pd.DataFrame({"polygon": polygons, "fill": fills, "depth_m": values[rows_j, cols_i].round(1)})
+    return {
+        "@@type": "SolidPolygonLayer",
+        "id": DEPTH_GRID_ID,
+        "data": _tagged(frame, DEPTH_GRID_ID),
+        "getPolygon": "@@=polygon",
+        "getFillColor": "@@=fill",
+        "filled": True,
+        "extruded": False,
+        "pickable": False,
+    }
+
+
 class DeckBuilder:
     """Builds the desk's deck spec: fixed port layers once, vessel layers per store version."""
 
     def __init__(self, port: Port, depth: xr.DataArray | None = None, view: str = "overview") -> None:
         self.port = port
-        # The bathymetry bitmap is left out: Panel's deck.gl JSON converter reads its data-URL image
-        # as an expression ("Unexpected ':'") and the whole deck fails to render.
-        del depth
+        # The bathymetry bitmap (layers.bathymetry_layer) cannot be used: Panel's deck.gl JSON
+        # converter reads its data-URL image as an expression ("Unexpected ':'") and the whole deck
+        # fails to render. The depth goes in as a coarse grid of polygons instead (below).
         base = deck_spec(port_layers(port, None), view)
         base["initialViewState"] = {**base["initialViewState"], "maxPitch": 60}
         self._base = {k: v for k, v in base.items() if k != "layers"}
         self._port_layers = [_as_frame(layer) for layer in base["layers"]]
+        if depth is not None:
+            self._port_layers.insert(0, depth_grid_layer(depth))
         # Props of the vessel layers once (from pydeck, camelCase); their data is replaced per update.
         dummy = pl.DataFrame(
             [{k: None for k in VESSEL_SCHEMA} | {"mmsi": 1, "lon": 110.4, "lat": 21.1}], schema=VESSEL_SCHEMA

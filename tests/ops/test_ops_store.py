@@ -218,3 +218,29 @@ def test_a_desk_without_a_configured_token_refuses_every_acknowledgement(port: A
     desk.ack_token.value = "s3cret"
     run(desk._on_ack(None))
     assert not ack.sent and "TWIN_OPERATOR_TOKEN" in desk.ack_message.object
+
+
+def test_the_depth_grid_averages_blocks_leaves_out_land_and_colours_like_the_bathymetry_bitmap() -> None:
+    import numpy as np
+    import xarray as xr
+
+    from dashboards.ops.deck import depth_grid_layer
+    from layers.port_layers import depth_colours
+
+    values = np.full((4, 6), np.nan)
+    values[:2, :2] = [[10.0, 12.0], [14.0, np.nan]]  # one block with water (mean 12 m), the rest land
+    values[2:, 4:] = 20.0
+    depth = xr.DataArray(
+        values,
+        dims=("lat", "lon"),
+        coords={"lat": 21.0 + 0.01 * np.arange(4), "lon": 110.0 + 0.01 * np.arange(6)},
+    )
+    layer = depth_grid_layer(depth, cells=2)
+    frame = layer["data"]
+    assert layer["@@type"] == "SolidPolygonLayer" and not layer["pickable"]
+    assert sorted(frame["depth_m"].tolist()) == [12.0, 20.0]
+    first = frame[frame["depth_m"] == 12.0].iloc[0]
+    assert first["fill"] == [int(c) for c in depth_colours(np.array([[12.0]]))[0, 0]]
+    xs = [p[0] for p in first["polygon"]]
+    ys = [p[1] for p in first["polygon"]]
+    assert (min(xs), max(xs)) == (109.995, 110.015) and (min(ys), max(ys)) == (20.995, 21.015)
