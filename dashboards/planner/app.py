@@ -63,6 +63,7 @@ class PlannerScreen:
         self.error: str | None = None
         self.windows_job: Job | None = None
         self.compare_job: Job | None = None
+        self._last_result: dict[str, Any] | None = None  # the newest finished comparison of the scenario
         self._shown: tuple[Any, Any] | None = None  # (windows, compare) results on screen; None: redraw
         self._view: dict[str, Any] = dict(deck.VIEW)
         self._base_fixed = deck.port_frames(store.port)
@@ -228,6 +229,7 @@ class PlannerScreen:
     def select(self, key: str) -> None:
         """Show the scenario of `key`: its maps at its telling hour, and start its windows and default run."""
         self._shown = None
+        self._last_result = None
         try:
             self.loaded = self.store.load(key)
             self.error = None
@@ -239,6 +241,8 @@ class PlannerScreen:
             self.when.value = self._hours.index(hour)
             self.windows_job = self.store.windows_job(self.loaded)
             self.compare_job = self.store.compare_job(self.loaded, DEFAULT_DAYS, DEFAULT_SEEDS)
+        for control in (self.run_button, self.export_button, self.days, self.seeds):
+            control.disabled = self.loaded is None
         self.draw_maps()
         self.draw_text()
         self.tick()
@@ -358,7 +362,11 @@ class PlannerScreen:
                 f"data-done='{compared.done}' data-total='{compared.total}'>{text}</div>"
             )
         w_result = windows.result if windows is not None and windows.state == "done" else None
-        c_result = compared.result if compared is not None and compared.state == "done" else None
+        if compared is not None and compared.state == "done":
+            self._last_result = compared.result
+        # a new run's result replaces the table when it is done; until then the last one stays
+        c_result = self._last_result
+        previous = c_result is not None and (compared is None or compared.state != "done")
         if self._shown is not None and w_result is self._shown[0] and c_result is self._shown[1]:
             return
         self._shown = (w_result, c_result)
@@ -381,6 +389,8 @@ class PlannerScreen:
             else f"<p class='note' data-testid='sim-source'>{esc(self.sim_text(c_result))}</p>"
         )
         empty = "" if c_result is not None else f"<p class='note'>{esc(t('no_result', lang))}</p>"
+        if previous:
+            empty = f"<p class='note' data-testid='previous-run'>{esc(t('previous_run', lang))}</p>"
         self.kpi_html.object = f"<h3>{esc(t('kpi_title', lang))}</h3>{source}{empty}{kpi_table(rows, lang)}"
         self.chart_html.object = delta_chart(rows, lang, width=440)
 
@@ -400,7 +410,7 @@ class PlannerScreen:
             raise RuntimeError("no valid scenario selected: nothing to export")
         base, scen = self.specs(self._view)
         windows = self.windows_job.status().result if self.windows_job is not None else None
-        compared = self.compare_job.status().result if self.compare_job is not None else None
+        compared = self._last_result
         return report_html(
             lang=self.lang,
             scenario=self.loaded.scenario,

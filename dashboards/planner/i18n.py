@@ -67,6 +67,10 @@ TEXT: dict[str, dict[str, str]] = {
     "done": {"zh": "完成：{total} 次仿真", "en": "Done: {total} runs"},
     "failed": {"zh": "仿真失败：", "en": "The simulation failed: "},
     "computing": {"zh": "计算中…", "en": "Computing…"},
+    "previous_run": {
+        "zh": "显示上一次仿真结果，新的仿真完成后替换。",
+        "en": "Showing the previous run until the new one is done.",
+    },
     "no_result": {"zh": "尚无仿真结果", "en": "No simulation result yet"},
     "export": {"zh": "导出比选报告 (HTML)", "en": "Export report (HTML)"},
     "chart_kpi": {"zh": "差值及95%置信区间", "en": "Deltas with 95 % intervals"},

@@ -185,9 +185,12 @@ def test_a_run_from_the_screen_shows_progress_then_its_deltas(page: Any, port: P
     page.wait_for_timeout(500)
     page.locator(".pl-run button").click()
     seen = []
+    previous_shown = False  # the last result stays on the screen, marked, while the new run runs
     end = time.monotonic() + 240
     while time.monotonic() < end:
         status = _run_status(page)
+        if status and status["state"] != "done":
+            previous_shown = previous_shown or page.locator("[data-testid=previous-run]").count() > 0
         if status and (not seen or status != seen[-1]):
             seen.append(status)
         if status and status["state"] == "done" and status["total"] == 4 and status["bar"] == 4:
@@ -200,6 +203,7 @@ def test_a_run_from_the_screen_shows_progress_then_its_deltas(page: Any, port: P
     assert dones == sorted(dones) and len(set(dones)) >= 2  # the count went up while the runs ran
     # the bar follows the count (its DOM update may trail the status text by one tick)
     assert any(0 < s["bar"] < 4 and s["max"] == 4 for s in seen)
+    assert previous_shown
     page.wait_for_selector("[data-testid=sim-source]:has-text('2 days')", timeout=20_000)
     direct = compare(
         port,
@@ -253,6 +257,7 @@ def test_a_bad_scenario_file_shows_its_validation_error(chrome: Any, planner: An
     error.wait_for(timeout=60_000)
     assert "bad.toml, line 5: dredge[0].to_km: must be greater than from_km (10.0)" in error.inner_text()
     assert "invalid" in page.locator(".pl-scenario select").inner_text()
+    assert page.locator(".pl-run button").is_disabled()  # nothing to simulate or export
     page.close()
 
 
