@@ -95,7 +95,11 @@ def start_stack(data: Path) -> tuple[Any, Any, Any]:
         journal_dir=data / "journal",
         history_dir=data / "history",
     )
-    ops = start_ops_server(port, live.url + "/stream", http_port=0, history_dir=data / "history")
+    import xarray as xr
+
+    with xr.open_dataset(port.files["bathymetry"]) as ds:
+        depth = ds["depth"].load()  # as `twin demo` gives it: the desk draws a depth grid
+    ops = start_ops_server(port, live.url + "/stream", http_port=0, history_dir=data / "history", depth=depth)
     return port, live, ops
 
 
