@@ -21,6 +21,7 @@ from twin.port import Port
 UKC_ID = "ukc-cells"
 DIFF_ID = "ukc-difference"
 CLOSED_ID = "closed-berths"
+CLOSED_MARK_ID = "closed-berth-marks"
 CELL_SIZE_M = 200.0  # the bathymetry grid's spacing (0.0019° lon × 0.0018° lat ≈ 197 × 200 m)
 ELEVATION_PER_M = 800.0  # difference columns: metres of column per metre of UKC gained or lost
 GAIN: style.RGBA = [0, 229, 255, 235]
@@ -93,12 +94,14 @@ def difference_frame(cells: pl.DataFrame) -> pd.DataFrame:
 
 def closed_frame(port: Port) -> pd.DataFrame:
     """Pockets of the berths a scenario closes (status "closed"), as rings."""
-    rings, tips = [], []
+    rings, tips, lon, lat = [], [], [], []
     for b in port.berths.values():
         if b.status == "closed":
             rings.append([[round(x, 6), round(y, 6)] for x, y in b.pocket.exterior.coords])
             tips.append(f"{b.name_zh} / {b.name_en}: closed / 关闭")
-    return pd.DataFrame({"polygon": rings, "tooltip": tips})
+            lon.append(round(b.pocket.centroid.x, 6))
+            lat.append(round(b.pocket.centroid.y, 6))
+    return pd.DataFrame({"polygon": rings, "lon": lon, "lat": lat, "tooltip": tips})
 
 
 def _cell_layer(layer_id: str, frame: pd.DataFrame, *, extruded: bool) -> dict[str, Any]:
@@ -142,6 +145,23 @@ def side_spec(
                 "getFillColor": [235, 40, 40, 120],
                 "stroked": True,
                 "getLineColor": [255, 80, 80, 255],
+                "lineWidthMinPixels": 3,
+                "pickable": True,
+            }
+        )
+        # a ring that stays visible at the overview zoom, where a 400 m pocket is a pixel or two
+        marker = closed.drop(columns=["polygon"])
+        layers.append(
+            {
+                "@@type": "ScatterplotLayer",
+                "id": CLOSED_MARK_ID,
+                "data": _tagged(marker, CLOSED_MARK_ID),
+                "getPosition": "@@=[lon, lat]",
+                "getRadius": 300,
+                "radiusMinPixels": 9,
+                "filled": False,
+                "stroked": True,
+                "getLineColor": [255, 60, 60, 255],
                 "lineWidthMinPixels": 3,
                 "pickable": True,
             }

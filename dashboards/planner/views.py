@@ -101,6 +101,8 @@ def _fmt(value: float | None, key: str) -> str:
     if value is None:
         return "–"
     digits = 0 if key in ("wait_total_h", "throughput_t_per_day") else 2
+    if round(value, digits) == 0:
+        value = 0.0  # a tiny negative would print as "-0"
     return f"{value:,.{digits}f}"
 
 

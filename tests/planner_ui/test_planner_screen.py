@@ -166,7 +166,8 @@ def test_deltas_equal_compare_and_windows_called_directly(page: Any, port: Port)
     )
     # the text shown is the same number, rounded
     delta = summary["wait_mean_h"]["difference"]
-    assert rows["wait_mean_h"]["cells"][3] == f"{'+' if delta > 0 else ''}{delta:,.2f}"
+    shown = f"{'+' if delta > 0 else ''}{delta:,.2f}" if round(delta, 2) != 0 else "0.00"
+    assert rows["wait_mean_h"]["cells"][3] == shown
     first = page.locator("[data-testid=windows-table] tr[data-date='2026-11-28'] td").all_inner_texts()
     assert first == [
         "2026-11-28",

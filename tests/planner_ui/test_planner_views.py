@@ -107,6 +107,14 @@ def test_kpi_table_shows_formatted_numbers_and_keeps_exact_ones() -> None:
     assert "吞吐能力（吨/日）" in kpi_table(kpi_rows(COMPARED, WINDOWS), "zh")
 
 
+def test_a_delta_that_rounds_to_zero_shows_no_minus_sign() -> None:
+    compared = {**COMPARED, "summary": {**COMPARED["summary"], "wait_total_h": _summary(340.0, 339.6, 1.0)}}
+    html = kpi_table(kpi_rows(compared, None), "en")
+    row = re.search(r"<tr data-kpi='wait_total_h'[^>]*>(.*?)</tr>", html)
+    assert row is not None and "data-delta='-0.4'" in row.group(0)
+    assert re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))[3] == "0"
+
+
 def test_windows_table_has_a_row_per_day_and_the_mean() -> None:
     html = windows_table(WINDOWS, "en")
     cells = re.findall(r"<tr data-date='mean'>(.*?)</tr>", html)[0]
@@ -182,3 +190,26 @@ def test_report_holds_the_scenario_windows_and_deltas(report: str) -> None:
     assert "<tr data-date='mean'>" in report
     assert '"lon":110.6' in report and '"tooltip":"net UKC +1.00 m"' in report  # map data as records
     assert "_layer_" not in report  # Panel's tag columns stay out of the file
+
+
+def test_a_closed_berth_is_outlined_and_ringed_on_the_scenario_map(port: object) -> None:
+    from twin.scenario import apply_to_port
+
+    closed = deck.closed_frame(apply_to_port(port, load_scenario(bundled("close_xs_ore_400k"))))  # type: ignore[arg-type]
+    assert len(closed) == 1 and closed["tooltip"][0].endswith("closed / 关闭")
+    berth = port.berths["XS-ORE-400K"]  # type: ignore[attr-defined]
+    assert (closed["lon"][0], closed["lat"][0]) == (
+        round(berth.pocket.centroid.x, 6),
+        round(berth.pocket.centroid.y, 6),
+    )
+    spec = deck.side_spec([], deck.ukc_frame(_no_cells()), closed=closed)
+    assert [layer["id"] for layer in spec["layers"]] == [deck.UKC_ID, deck.CLOSED_ID, deck.CLOSED_MARK_ID]
+    assert deck.closed_frame(port).empty  # type: ignore[arg-type]
+
+
+def _no_cells() -> Any:
+    import polars as pl
+
+    return pl.DataFrame(
+        schema={"lon": pl.Float64, "lat": pl.Float64, "net_ukc_m": pl.Float64, "ukc_class": pl.Int64}
+    )
