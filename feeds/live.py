@@ -8,8 +8,9 @@ Order of every input batch (simulator tick, ingest message, file):
    thread under the engine lock; the delta is serialised once, in the same thread, and queued
    to every `/stream` client by the hub;
 5. buffered for the history store and written there in periodic flushes (at-least-once: a
-   crash between a flush and its watermark can store a batch twice), with one batch-log row per
-   record (its seq, clock and the inputs the store's kinds do not hold) for `feeds.replay`;
+   crash between a flush and its watermark can store a batch twice; the calls' cargo too, under
+   `port_call_cargo`), with one batch-log row per record (its seq, clock and the inputs that are
+   not feed rows: acknowledgements, the calls' cargo, as applied) for `feeds.replay`;
 6. every `checkpoint_every_s` of *engine* time, the engine's whole state (alerts included) is
    written to the history directory as a checkpoint (`feeds.replay.write_checkpoint`): a replay
    starts from the newest one before the time asked for.
@@ -40,7 +41,7 @@ import polars as pl
 
 from feeds.bus import DEFAULT_ORIGINS, FEED_OF_KIND, OUTBOX_MESSAGES, BusServer, Hub, IngestBatch
 from feeds.journal import Journal, Record
-from feeds.schema import SCHEMAS, conform
+from feeds.schema import SCHEMAS, STORED_SCHEMAS, conform
 
 log = logging.getLogger(__name__)
 
@@ -659,10 +660,12 @@ def _write_history(
 
     by_kind: dict[str, list[pl.DataFrame]] = {}
     rejected_by_feed: dict[str, list[pl.DataFrame]] = {}
-    for _seq, frames, rejected, feed, _now, _src in batch:
+    for _seq, frames, rejected, feed, now, _src in batch:
         for kind, frame in frames.items():
-            if kind in SCHEMAS:  # only canonical feed kinds have a history schema
+            if kind in SCHEMAS:
                 by_kind.setdefault(kind, []).append(conform(frame, SCHEMAS[kind]))
+            elif kind in STORED_SCHEMAS and frame.height:  # the calls' cargo; acks stay in the batch log
+                by_kind.setdefault(kind, []).append(_stored_rows(frame, STORED_SCHEMAS[kind], now))
         if rejected.height and feed:
             rejected_by_feed.setdefault(feed, []).append(rejected)
     for kind, parts in by_kind.items():
@@ -681,6 +684,17 @@ def _write_history(
     os.replace(temp, path)
 
 
+def _stored_rows(frame: pl.DataFrame, schema: dict[str, pl.DataType], now: datetime) -> pl.DataFrame:
+    """`frame` in a stored kind's `schema`: a missing `ts_utc` is the batch's clock `now` (when it was
+    reported to the twin), other missing columns are null; extra columns are dropped."""
+    filled = [
+        pl.col(name) if name in frame.columns
+        else pl.lit(now if name == "ts_utc" else None).alias(name)
+        for name in schema
+    ]  # fmt: skip
+    return conform(frame.select(filled), schema)
+
+
 # -- sources -------------------------------------------------------------------------------
 def sim_step_s(speed: float, batches_per_wall_s: float = 5.0) -> float:
     """Simulated seconds per batch for `speed`: at least 1 s, and about five batches per wall second.
@@ -695,13 +709,15 @@ def sim_step_s(speed: float, batches_per_wall_s: float = 5.0) -> float:
 async def _submit_cargo(twin: LiveTwin, simulation: Any) -> None:
     """Journal the simulated calls' cargo once, as a `port_call_cargo` frame, before any traffic.
 
-    The engine's throughput KPIs need the tonnes/TEU of each call (contracts §5); a real port
-    gets them from its port community system, the demo from the simulator's plan.
+    The engine's throughput KPIs need the tonnes/TEU of each call (contracts §5) and the ops desk's
+    vessel page shows them with the cargo kind; a real port gets them from its port community
+    system, the demo from the simulator's plan. The history store keeps the rows, stamped with this
+    batch's clock (`_write_history`).
     """
     calls = getattr(simulation, "calls", None)
     if not isinstance(calls, pl.DataFrame) or calls.is_empty():
         return
-    wanted = [name for name in ("call_id", "mmsi", "tonnes", "teu") if name in calls.columns]
+    wanted = [name for name in ("call_id", "mmsi", "tonnes", "teu", "cargo") if name in calls.columns]
     if "call_id" not in wanted:
         return
     start = getattr(getattr(simulation, "config", None), "start_utc", None) or twin.clock()

@@ -23,8 +23,9 @@ A checkpoint is one header line (format, engine time, journal seq, payload lengt
 then the engine's `to_snapshot_bytes` (alert state and acknowledgements included), written to a
 temporary name, fsynced and renamed: a torn or altered file fails its check and is skipped with a
 warning (`CheckpointError`), never loaded. The batch log has one row per applied journal record:
-its seq, its clock (`now_utc`), its source, and the inputs the history's canonical kinds do not hold
-(operator acknowledgements `alert_ack`, `port_call_cargo`) as Arrow IPC bytes.
+its seq, its clock (`now_utc`), its source, and the inputs that are not feed kinds (operator
+acknowledgements `alert_ack`, `port_call_cargo`) as Arrow IPC bytes, exactly as applied (the store's
+`port_call_cargo` rows are a copy for queries, stamped and conformed, so replay does not use them).
 
 Batching rule: the canonical rows of batch `k` are the stored rows with
 `now(k-1) <= ts_utc < now(k)` (the first batch after a checkpoint starts at the checkpoint's time).

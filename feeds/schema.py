@@ -93,6 +93,22 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "tide_obs": TIDE_OBS,
 }
 
+# What a call loads or discharges, as a port system (or the simulator's plan) reports it to the
+# engine (twin.engine, contracts §4). Not a sensor feed: it is not ingested on /ingest nor counted in
+# feed freshness, but the history store keeps it (`STORED_SCHEMAS`) for the ops desk and `twin kpi`.
+# `ts_utc` is when it was reported (the batch's clock when the rows carry no time of their own).
+PORT_CALL_CARGO: dict[str, pl.DataType] = {
+    "ts_utc": UTC_US,
+    "call_id": pl.String(),
+    "mmsi": pl.UInt32(),
+    "tonnes": pl.Float64(),
+    "teu": pl.Float64(),
+    "cargo": pl.String(),
+}
+
+# Every kind the history store (feeds.store) holds: the feed kinds plus the calls' cargo.
+STORED_SCHEMAS: dict[str, dict[str, pl.DataType]] = {**SCHEMAS, "port_call_cargo": PORT_CALL_CARGO}
+
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """An empty frame with exactly `schema`."""

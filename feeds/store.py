@@ -6,7 +6,8 @@ and other engines read it as is):
     DIR/<kind>/date=YYYY-MM-DD/part-<uuid>.parquet              accepted rows of a canonical kind
     DIR/rejected/<feed>/date=YYYY-MM-DD/part-<uuid>.parquet     rejected rows of a feed
 
-- `<kind>` is a canonical frame kind (`gate_event`, `ais_position`, ...); the day is the UTC
+- `<kind>` is a canonical frame kind (`gate_event`, `ais_position`, ...) or `port_call_cargo`
+  (the calls' cargo, `feeds.schema.STORED_SCHEMAS`); the day is the UTC
   calendar day of `ts_utc` (UTC, not Asia/Shanghai, so a day never depends on the viewer; the
   local day 08:00 to 08:00 UTC is a filter on `ts_utc`). A row without `ts_utc` goes to
   `date=__HIVE_DEFAULT_PARTITION__` (read back as a null date) rather than being dropped.
@@ -33,7 +34,7 @@ from typing import Final
 
 import polars as pl
 
-from feeds.schema import REJECTED, SCHEMAS, conform
+from feeds.schema import REJECTED, STORED_SCHEMAS, conform
 
 DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 REJECTED_DIR = "rejected"
@@ -89,11 +90,11 @@ def write_frame(root: str | Path, kind: str, frame: pl.DataFrame) -> list[Path]:
     `KeyError` via `ValueError` for an unknown kind). Returns the written part paths, sorted by
     day; an empty frame writes nothing.
     """
-    if kind not in SCHEMAS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(SCHEMAS)}")
+    if kind not in STORED_SCHEMAS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(STORED_SCHEMAS)}")
     if frame.is_empty():
         return []
-    frame = conform(frame, SCHEMAS[kind])
+    frame = conform(frame, STORED_SCHEMAS[kind])
     days = frame.get_column("ts_utc").dt.date()
     written: list[Path] = []
     keyed = frame.with_columns(days.alias("__day"))
@@ -158,9 +159,9 @@ def read_history(
     canonical schema (no `date` column); empty with that schema when nothing is stored.
     Raises `ValueError` for an unknown kind or a naive datetime.
     """
-    if kind not in SCHEMAS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(SCHEMAS)}")
-    schema = SCHEMAS[kind]
+    if kind not in STORED_SCHEMAS:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(STORED_SCHEMAS)}")
+    schema = STORED_SCHEMAS[kind]
     start_utc = None if start is None else _as_utc(start, "start")
     end_utc = None if end is None else _as_utc(end, "end")
     frame = _scan(Path(root) / kind, schema)
