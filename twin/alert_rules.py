@@ -38,7 +38,7 @@ import shapely
 
 from twin.engine import ship_class_of
 from twin.state import HOUR_US, US, VesselState
-from twin.ukc import UkcRule, Vessel, live_ukc
+from twin.ukc_live import UkcSettings, by_class, live_ukc_of, observed_surge_m
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -412,9 +412,10 @@ def vessel_class(v: VesselState) -> str:
     return ship_class_of(v.ship_type) or "unknown"
 
 
-def by_class(table: dict[str, float], cls: str) -> float | None:
-    """The class's entry of a per-class table, else its `default` entry, else None."""
-    return table.get(cls, table.get("default"))
+def vessel_row(v: VesselState) -> dict[str, Any]:
+    """The vessel's row as the engine's vessel table has it, the columns `twin.ukc_live` reads."""
+    return {"mmsi": v.mmsi, "ship_class": vessel_class(v), "lon": v.lon, "lat": v.lat, "sog_kn": v.sog_kn,
+            "length_m": v.length_m, "beam_m": v.beam_m, "draught_m": v.draught_m}
 
 
 def _label(v: VesselState) -> str:
@@ -427,7 +428,8 @@ def _step(x: float, step: float) -> float:
 
 
 def check_ukc(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Finding]:
-    """Net UKC < required (+ clear margin once open) for ships in the channel with a draught."""
+    """Net UKC < required (+ clear margin once open) for ships in the channel with a draught, as
+    `twin.ukc_live.live_ukc_of` computes it (the same figure the ops desk shows)."""
     p = rule.params
     segs = {s.id: s for s in ctx.port.channel.segments}
     out: list[Finding] = []
@@ -443,47 +445,27 @@ def check_ukc(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Finding]:
     if not ships:
         return out
     eng = ctx.engine
-    tide_m = ctx.tide_at(ctx.now_us)
-    surge_m = 0.0
+    settings = UkcSettings.from_params(p)
     last_tide = eng.feeds["tide"].last_us
-    if (
-        p["use_observed_tide"]
-        and eng.tide_level_m is not None
-        and last_tide is not None
-        and not eng.feed_stale("tide", ctx.now_us)
-    ):
-        surge_m = eng.tide_level_m - ctx.tide_at(last_tide)  # the gauge's residual, kept until stale
+    stale = eng.feed_stale("tide", ctx.now_us)
+    surge_m = observed_surge_m(settings, eng.tide_level_m, last_tide, stale, ctx.tide_at)
     depth = ctx.depth()
     for v in sorted(ships, key=lambda x: x.mmsi):
-        assert (
-            v.segment_id is not None and v.draught_m is not None and v.lon is not None and v.lat is not None
-        )
+        assert v.segment_id is not None
         seg = segs[v.segment_id]
-        cls = vessel_class(v)
-        cb = by_class(p["cb_by_class"], cls) or 0.8
-        ratio = by_class(p["length_beam_ratio_by_class"], cls)
-        beam = v.beam_m or (v.length_m / ratio if v.length_m and ratio else None)
-        pct = p["outer_pct"] if seg.part == "outer" else p["inner_pct"]
-        ship = Vessel(
-            draught_m=v.draught_m,
-            speed_kn=max(v.sog_kn or 0.0, 0.0),
-            cb=cb,
-            beam_m=beam,
-            length_m=v.length_m,
-            vessel_id=str(v.mmsi),
-        )
-        res = live_ukc(
-            ship,
-            v.lat,
-            v.lon,
-            np.datetime64(ctx.now_us, "us"),
+        found = live_ukc_of(
+            vessel_row(v),
+            ctx.now_us,
             depth,
-            tide_m,
-            rule=UkcRule(fraction_of_draught=pct / 100.0, minimum_m=p["minimum_m"]),
-            squat_method=p["squat_method"],
+            ctx.tide_at,
+            settings=settings,
+            part=seg.part,
             channel_width_m=seg.width_m,
             surge_m=surge_m,
         )
+        if found is None:
+            continue
+        res = found.ukc
         if math.isnan(res.net_ukc_m):
             continue  # no depth under the ship: no claim either way
         subject = str(v.mmsi)

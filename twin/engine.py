@@ -458,6 +458,9 @@ class Engine:
             recent = sum(n for s, n in st.per_second.items() if now_us - 300 * US < int(s) * US <= now_us)
             stale = st.last_us is None or now_us - st.last_us > self.config.stale_after_s(name) * US
             out[name] = {"last_utc": iso(st.last_us), "msgs_per_min": recent / 5.0, "stale": stale}
+        # the gauge's latest level (m above CD): a client adds its surge to the prediction as the UKC
+        # alert does (twin.ukc_live.observed_surge_m)
+        out["tide"]["level_m"] = self.tide_level_m
         return out
 
     def declarations_frame(self) -> pl.DataFrame:

@@ -76,11 +76,6 @@ TEXT: dict[str, dict[str, str]] = {
     "track_points": {"zh": "航迹点", "en": "track points"},
     "port_call_events": {"zh": "港口作业事件", "en": "Port-call events"},
     "live_ukc": {"zh": "实时富余水深", "en": "Live under-keel clearance"},
-    "ukc_unavailable": {
-        "zh": "暂无：引擎尚未提供按港口规则计算的实时富余水深（需方形系数与港口富余水深规则）。",
-        "en": "Not available yet: the engine does not yet give a live UKC under the port's rule "
-        "(it needs the block coefficient and the port's UKC rule).",
-    },
     # vessel page: UKC and the call chain (dashboards/ops/vessel_sections.py)
     "ukc_at_time": {"zh": "计算时刻", "en": "Computed for"},
     "ukc_net": {"zh": "净富余水深(米)", "en": "Net UKC (m)"},
@@ -92,6 +87,7 @@ TEXT: dict[str, dict[str, str]] = {
     "ukc_depth_bathymetry": {"zh": "（水深模型）", "en": " (bathymetry model)"},
     "ukc_depth_berth": {"zh": "（泊位设计水深）", "en": " (berth design depth)"},
     "ukc_tide": {"zh": "潮高", "en": "tide"},
+    "ukc_surge": {"zh": "含验潮站增水", "en": "incl. gauge surge"},
     "ukc_draught": {"zh": "吃水", "en": "draught"},
     "ukc_squat": {"zh": "下沉", "en": "squat"},
     "ukc_draught_used": {"zh": "所用吃水(米)", "en": "Draught used (m)"},
@@ -124,11 +120,12 @@ TEXT: dict[str, dict[str, str]] = {
     "ukc_transit": {"zh": "航行时间", "en": "transit"},
     "ukc_notes": {
         "zh": "注：当前水深取自估算水深模型（非实测）；航线用港口模型的设计水深；"
-        "潮高为港口调和预报（估算常数，未含验潮站增水）；规则与方形系数取自告警规则文件（按船型估算）；"
+        "潮高为港口调和预报（估算常数），当前值加验潮站增水（潮位数据新鲜时，同告警），航线不加；"
+        "规则与方形系数取自告警规则文件（按船型估算）；"
         "航线航速为对地航速，低于4节时按10节。不得用于航行。",
         "en": "Notes: depth now from the estimated bathymetry model (not a survey); the route uses the port "
-        "model's design depths; tide is the port's harmonic prediction (estimated constants, no gauge "
-        "surge); "
+        "model's design depths; tide is the port's harmonic prediction (estimated constants), plus the "
+        "gauge's surge now while the tide feed is fresh (as the UKC alert), not along the route; "
         "rule and block coefficient from the alert rules file (by class); route speed is the SOG, or 10 kn "
         "below 4 kn. Not for navigation.",
     },

@@ -3,8 +3,9 @@ from the history store (`feeds.store.read_history`), the port-call events the de
 keel clearance now and along the rest of the route (`vessel_ukc`), and the call chain vessel →
 port call → cargo → customs declarations with their TRS stages (`vessel_chain`).
 
-The history is read when the page opens (a click), not on every refresh; the customs rows again
-only when the store has gained a part since. Everything is cut at the shown time (live or replayed).
+The history is read when the page opens (a click), not on every refresh; the customs and cargo
+rows again only when the store has gained a part of them since. Everything is cut at the shown
+time (live or replayed).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import polars as pl
 
 from dashboards.ops.i18n import t
 from dashboards.ops.store import OpsState, vessel_events
-from dashboards.ops.vessel_chain import VesselRecords, call_chain, customs_parts, read_vessel_records
+from dashboards.ops.vessel_chain import VesselRecords, call_chain, chain_parts, read_vessel_records
 from dashboards.ops.vessel_sections import chain_section, ukc_section
 from dashboards.ops.vessel_ukc import RouteUkc, VesselUkc, vessel_ukc
 from dashboards.ops.views import esc, events_list, local_time, parse_utc, phase_label, table, zone_name
@@ -142,13 +143,15 @@ class VesselPage:
             return VesselUkc(ts, None, "ukc_no_position")
         latest = next(iter(vessel_events(state, mmsi, limit=1)), None)
         berth = next((bid for bid, b in state.berths.items() if b.get("mmsi") == mmsi), None)
-        return vessel_ukc(self.port, v, ts, latest, berth, cache=self._route_cache)
+        return vessel_ukc(
+            self.port, v, ts, latest, berth, cache=self._route_cache, tide_feed=state.feeds.get("tide")
+        )
 
     def chain_html(self, state: OpsState, mmsi: int, lang: str) -> str:
-        """The call chain up to the shown time; re-reads the customs rows when the store grew."""
+        """The call chain up to the shown time; re-reads the customs and cargo rows when the store grew."""
         at = parse_utc(state.ts_utc)
         stale = self.records is None or (
-            self.history_dir is not None and self.records.customs_parts != customs_parts(self.history_dir)
+            self.history_dir is not None and self.records.parts != chain_parts(self.history_dir)
         )
         if self.history_dir is not None and self.mmsi == mmsi and stale:
             self.records = read_vessel_records(self.history_dir, mmsi, at)

@@ -7,9 +7,10 @@ live or replayed, cuts what is listed):
 - declarations: the stored `customs_event` rows (`feeds.store.read_history`) of the last
   `LOOKBACK_DAYS`; a stage's time is its first report (as the engine keeps it), the current stage
   is the latest reported, the channel and mode the latest non-null;
-- cargo: stored `port_call_cargo` rows (call_id, mmsi, tonnes, teu, cargo) under the store's
-  `port_call_cargo/date=…/` when a writer keeps them there. The demo's live twin does not (its
-  history keeps only the canonical feed kinds), so the page says cargo is not in the store.
+- cargo: stored `port_call_cargo` rows (call_id, mmsi, tonnes, teu, cargo; `feeds.schema.PORT_CALL_CARGO`),
+  which the live twin (`feeds.live`) writes like the feed kinds (the demo's: the simulator's plan,
+  reported at the start). A store without them (written before, or by another writer) makes the
+  page say cargo is not in the store.
 
 Joining: a customs row carries a call id but no MMSI. A declared call belongs to the vessel when a
 stored cargo row ties that call id to its MMSI, or when the id has the form `<mmsi>-…` (the
@@ -27,20 +28,11 @@ from typing import Any
 
 import polars as pl
 
-from feeds.schema import SCHEMAS
 from feeds.store import read_history
 
 LOOKBACK_DAYS = 30
 TRS_STAGES = ("arrival", "lodged", "risk_assessed", "inspection_start", "inspection_end", "released", "exit")
 CARGO_KIND = "port_call_cargo"
-CARGO_SCHEMA: dict[str, pl.DataType] = {
-    "ts_utc": pl.Datetime("us", "UTC"),
-    "call_id": pl.String(),
-    "mmsi": pl.UInt32(),
-    "tonnes": pl.Float64(),
-    "teu": pl.Float64(),
-    "cargo": pl.String(),
-}
 
 
 @dataclass(frozen=True)
@@ -105,36 +97,29 @@ class VesselRecords:
     mmsi: int
     customs: pl.DataFrame
     cargo: pl.DataFrame | None
-    customs_parts: int
+    parts: int
 
 
 def _parts(history_dir: Path, kind: str) -> int:
     return sum(1 for _ in (history_dir / kind).glob("date=*/*.parquet"))
 
 
-def customs_parts(history_dir: Path) -> int:
-    """How many customs parts the store holds (a new one means new rows to read)."""
-    return _parts(history_dir, "customs_event")
+def chain_parts(history_dir: Path) -> int:
+    """How many customs and cargo parts the store holds (a new one means new rows to read)."""
+    return _parts(history_dir, "customs_event") + _parts(history_dir, CARGO_KIND)
 
 
 def read_cargo(history_dir: Path) -> pl.DataFrame | None:
-    """Every stored `port_call_cargo` row (CARGO_SCHEMA), or None when the store keeps none."""
-    if CARGO_KIND in SCHEMAS:
-        return read_history(history_dir, CARGO_KIND).collect()
+    """Every stored `port_call_cargo` row (`feeds.schema.PORT_CALL_CARGO`), or None when the store
+    holds none (a store written before the live twin kept the kind, or by another writer)."""
     if not _parts(history_dir, CARGO_KIND):
         return None
-    frame = pl.scan_parquet(history_dir / CARGO_KIND / "**" / "*.parquet", hive_partitioning=True)
-    names = frame.collect_schema().names()
-    return frame.select(
-        [
-            (pl.col(n) if n in names else pl.lit(None)).cast(dtype).alias(n)
-            for n, dtype in CARGO_SCHEMA.items()
-        ]
-    ).collect()
+    return read_history(history_dir, CARGO_KIND).collect()
 
 
 def read_vessel_records(history_dir: Path, mmsi: int, at: datetime | None) -> VesselRecords:
     """The vessel's customs rows since `at` − LOOKBACK_DAYS (all when `at` is None) and cargo rows."""
+    parts = chain_parts(history_dir)  # before reading: a part written meanwhile is read next time
     cargo = read_cargo(history_dir)
     mine = cargo.filter(pl.col("mmsi") == mmsi) if cargo is not None else None
     calls = [] if mine is None else mine["call_id"].drop_nulls().unique().to_list()
@@ -144,7 +129,7 @@ def read_vessel_records(history_dir: Path, mmsi: int, at: datetime | None) -> Ve
         .filter(pl.col("call_id").str.starts_with(f"{mmsi}-") | pl.col("call_id").is_in(calls))
         .collect()
     )
-    return VesselRecords(mmsi, customs, mine, _parts(history_dir, "customs_event"))
+    return VesselRecords(mmsi, customs, mine, parts)
 
 
 def declarations(customs: pl.DataFrame, at: datetime | None) -> list[Declaration]:

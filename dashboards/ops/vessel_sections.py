@@ -95,8 +95,10 @@ def ukc_section(port: Port, u: VesselUkc, lang: str) -> str:
     net_attr = "" if math.isnan(n.net_ukc_m) else f" data-net='{n.net_ukc_m!r}'"
     net_attr += (
         f" data-lat='{n.lat!r}' data-lon='{n.lon!r}' data-depth='{n.depth_below_cd_m!r}'"
-        f" data-tide='{n.tide_m!r}' data-squat='{n.squat_m!r}' data-speed='{ship.speed_kn!r}'"
+        f" data-tide='{n.tide_m!r}' data-surge='{u.surge_m!r}' data-squat='{n.squat_m!r}'"
+        f" data-speed='{ship.speed_kn!r}'"
     )
+    surge = "" if u.surge_m == 0.0 else f" ({t('ukc_surge', lang)} {u.surge_m:+.2f})"
     where = (
         _seg_name(port, place.segment.id, lang)
         if place.segment is not None
@@ -104,7 +106,7 @@ def ukc_section(port: Port, u: VesselUkc, lang: str) -> str:
     )
     terms = (
         f"{t('ukc_depth', lang)} {_m(n.depth_below_cd_m)}{t('ukc_depth_' + u.depth_source, lang)}"
-        f" + {t('ukc_tide', lang)} {_m(n.tide_m)}"
+        f" + {t('ukc_tide', lang)} {_m(n.tide_m)}{surge}"
         f" − {t('ukc_draught', lang)} {_m(ship.draught_m)} − {t('ukc_squat', lang)} {_m(n.squat_m)}"
     )
     beam = "–" if ship.beam_m is None else f"{ship.beam_m:.1f}"

@@ -1,17 +1,18 @@
 """The vessel page's keel clearance: net UKC now, the least UKC along the rest of the route if the
 ship sailed now, and the next tidal window for that route (twin.ukc, twin.windows).
 
-Inputs, all of them shown on the page:
+UKC now is `twin.ukc_live.live_ukc_of`, the computation the `ukc` alert rule makes, with the same
+settings (`twin.ukc_live.bundled_settings`: the bundled alert rules' `ukc` rule, so a twin run with
+another rules file alerts under other settings than the desk shows). Inputs, all shown on the page:
 - the ship: position, AIS-reported draught, SOG and class from the shown state (live or
-  replayed). No draught, no UKC: nothing is estimated in its place;
-- the rule and ship constants: the bundled alert rules' `ukc` rule (`twin/rules/zhanjiang_alerts.toml`),
-  so the desk computes what the UKC alert computes: outer/inner % of draught, minimum, squat method,
-  block coefficient and length/beam ratio by class (AIS carries neither Cb nor always a beam);
-- the water: the port's bathymetry grid (an estimated model) at the ship's position now (alongside,
-  where the grid's nearest cell is the quay and has no depth, the berth's design depth), the
-  channel's design depths (port model) along the route as `twin ukc window` uses them, and the
-  port's harmonic tide prediction at the shown time. The gauge's surge is not used: the stream
-  does not carry the tide level, so the figure may differ from the alert's by the surge (cm).
+  replayed). No draught, no UKC: nothing is estimated in its place; Cb and a missing beam by class;
+- the water: the port's bathymetry grid (an estimated model) at the ship's position (alongside,
+  where the grid's nearest cell is the quay and has no depth, the berth's design depth); the rule
+  part: the channel segment's, else inner in a port area, else outer; the port's harmonic tide
+  prediction at the shown time plus the tide gauge's surge from the stream's `feeds.tide` entry
+  (`level_m`, `last_utc`, `stale`), as the alert adds it;
+- along the route: the channel's design depths (port model) as `twin ukc window` uses them, and the
+  tide prediction alone (the surge now says little about the surge hours ahead).
 
 The route: a ship at berth (or whose latest event is `all_fast`) sails out from the point abeam its
 berth (the berth's design depth, then the channel) to K0; a ship outbound sails from its chainage to
@@ -19,15 +20,15 @@ K0; any other ship sails in from its chainage to the channel's inner end (the en
 the destination berth); a ship that has left the port limit has no route. Speed along the route:
 the SOG when at least `UNDERWAY_KN`, else `ROUTE_SPEED_KN`.
 
-Choosing these is a domain rule that belongs in `twin/` (docs/ops.md, "Wanted"); it sits here
-because this package could not change `twin/`. The twin's files are read on first use, not at import.
+The route and window choices (direction, speed) are the desk's; the twin's files are read on first
+use, not at import.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -37,10 +38,10 @@ import numpy as np
 import shapely
 import xarray as xr
 
-from twin.alert_rules import by_class, load_rules
 from twin.port import ChannelSegment, Port
 from twin.tide import TideModel
-from twin.ukc import LiveUkc, UkcRule, UkcStatus, Vessel, classify, live_ukc, status_of
+from twin.ukc import LiveUkc, UkcRule, UkcStatus, Vessel, classify, status_of
+from twin.ukc_live import UkcSettings, bundled_settings, live_ukc_of, observed_surge_m, tide_at_us
 from twin.windows import RoutePoint, Window, passing_offsets_s, point_margin_m, transit_windows
 
 ROUTE_STEP_KM = 0.5
@@ -52,43 +53,6 @@ WINDOW_STEP_S = 60.0
 Direction = Literal["inbound", "outbound"]
 INBOUND_EVENTS = {"port_limit_arrival", "anchorage_arrival", "anchorage_departure", "pilot_on_board"}
 OUTBOUND_EVENTS = {"departure_from_berth", "port_limit_departure"}
-
-
-@dataclass(frozen=True)
-class UkcSettings:
-    """The `ukc` alert rule's parameters the desk reuses (see the module docstring)."""
-
-    outer_pct: float
-    inner_pct: float
-    minimum_m: float
-    squat_method: str
-    cb_by_class: Mapping[str, float]
-    length_beam_ratio_by_class: Mapping[str, float]
-
-    def rule(self, part: str) -> UkcRule:
-        """The port's UKC rule in the outer or inner part."""
-        pct = self.outer_pct if part == "outer" else self.inner_pct
-        return UkcRule(fraction_of_draught=pct / 100.0, minimum_m=self.minimum_m)
-
-    def pct(self, part: str) -> float:
-        return self.outer_pct if part == "outer" else self.inner_pct
-
-
-@lru_cache(maxsize=1)
-def bundled_settings() -> UkcSettings:
-    """The first enabled `ukc` rule of the bundled alert rules; ValueError when there is none."""
-    for rule in load_rules().rules:
-        if rule.kind == "ukc" and rule.enabled:
-            p = rule.params
-            return UkcSettings(
-                float(p["outer_pct"]),
-                float(p["inner_pct"]),
-                float(p["minimum_m"]),
-                str(p["squat_method"]),
-                dict(p["cb_by_class"]),
-                dict(p["length_beam_ratio_by_class"]),
-            )
-    raise ValueError("the bundled alert rules have no enabled ukc rule")
 
 
 @lru_cache(maxsize=2)
@@ -133,23 +97,6 @@ def place_of(port: Port, lon: float, lat: float, zone_id: str | None) -> Place:
         zone = port.zones.get(zone_id or "")
         part = "inner" if zone is not None and zone.kind == "port_area" else "outer"
     return Place(km, offset, seg, part, zone_id)
-
-
-def ship_of(row: Mapping[str, Any], settings: UkcSettings, speed_kn: float) -> Vessel:
-    """The UKC's Vessel from a vessel row: draught as reported, Cb and a missing beam by class."""
-    cls = str(row.get("ship_class") or "unknown")
-    cb = by_class(dict(settings.cb_by_class), cls) or 0.8
-    ratio = by_class(dict(settings.length_beam_ratio_by_class), cls)
-    length = row.get("length_m")
-    beam = row.get("beam_m") or (length / ratio if length and ratio else None)
-    return Vessel(
-        draught_m=float(row["draught_m"]),
-        speed_kn=speed_kn,
-        cb=float(cb),
-        beam_m=None if beam is None else float(beam),
-        length_m=None if length is None else float(length),
-        vessel_id=str(row.get("mmsi") or ""),
-    )
 
 
 def direction_of(
@@ -293,10 +240,29 @@ class VesselUkc:
     now: LiveUkc | None = None
     depth_source: str = "bathymetry"  # or "berth": the berth's design depth where the grid has none
     route: RouteUkc | None = None
+    surge_m: float = 0.0  # the tide gauge's residual in `now` (0: not used, see `surge_of`)
 
 
 def _np(t: datetime) -> np.datetime64:
     return np.datetime64(t.replace(tzinfo=None), "us")
+
+
+def _us(t: datetime) -> int:
+    """An aware datetime as µs since the epoch (exact)."""
+    return (t - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def surge_of(
+    tide_feed: Mapping[str, Any] | None, settings: UkcSettings, tide_at: Callable[[int], float]
+) -> float:
+    """The gauge's surge from the stream's tide feed entry (`feeds.tide`: `level_m`, `last_utc`,
+    `stale`; docs/protocol.md), as the UKC alert takes it (`twin.ukc_live.observed_surge_m`);
+    0 when the entry is missing or has no level (an engine older than the key)."""
+    feed = tide_feed or {}
+    level, last = feed.get("level_m"), feed.get("last_utc")
+    last_us = None if not isinstance(last, str) else _us(datetime.fromisoformat(last.replace("Z", "+00:00")))
+    level_m = None if level is None else float(level)
+    return observed_surge_m(settings, level_m, last_us, bool(feed.get("stale", True)), tide_at)
 
 
 def as_utc(t: np.datetime64) -> datetime:
@@ -360,6 +326,7 @@ def vessel_ukc(
     settings: UkcSettings | None = None,
     water: tuple[xr.DataArray, TideModel] | None = None,
     cache: dict[tuple[Any, ...], RouteUkc] | None = None,
+    tide_feed: Mapping[str, Any] | None = None,
 ) -> VesselUkc:
     """UKC now and along the rest of the route for one vessel row at the shown time `ts_utc`.
 
@@ -367,7 +334,9 @@ def vessel_ukc(
     minute (so `cache`, one entry kept, spares the ~0.3 s window search on refreshes within a
     minute). `latest_event` is the ship's latest port-call event the desk holds (direction, berth);
     `berth_id` the berth the engine has it at; `settings`/`water` default to the bundled rule and
-    the port's files. Never raises for missing data: `missing` says what is missing instead.
+    the port's files; `tide_feed` is the stream's `feeds.tide` entry, whose observed level gives the
+    surge added to the prediction now, as the UKC alert adds it (the route and its window use the
+    prediction alone). Never raises for missing data: `missing` says what is missing instead.
     """
     draught = row.get("draught_m")
     if draught is None or not draught > 0:
@@ -378,26 +347,34 @@ def vessel_ukc(
     depth, tide = water or port_water(port)
     lon, lat = float(row["lon"]), float(row["lat"])
     place = place_of(port, lon, lat, row.get("zone_id"))
-    sog = max(float(row.get("sog_kn") or 0.0), 0.0)
-    ship = ship_of(row, settings, sog)
     direction, berth_from_event = direction_of(row, latest_event, port, place.chainage_km)
     # alongside: the engine's berth live; replayed (no phase), the berth of a latest all_fast
     at_berth = port.berths.get((berth_id if row.get("phase") == "at_berth" else berth_from_event) or "")
-    rule = settings.rule(place.part)
-    width = None if place.segment is None else place.segment.width_m
-    now = live_ukc(ship, lat, lon, _np(ts_utc), depth, tide, rule=rule, squat_method=settings.squat_method,
-                   channel_width_m=width)  # fmt: skip
-    depth_source = "bathymetry"
-    if math.isnan(now.depth_below_cd_m) and at_berth is not None:
-        # alongside, the grid's nearest cell is often the quay (land): use the berth's design depth
-        cell = xr.DataArray(
-            [[at_berth.design_depth_m]], coords={"lat": [lat], "lon": [lon]}, dims=("lat", "lon")
-        )
-        now = live_ukc(ship, lat, lon, _np(ts_utc), cell, tide, rule=rule, squat_method=settings.squat_method)
-        depth_source = "berth"
+    t_us = _us(ts_utc)
+
+    def tide_at(us: int) -> float:
+        return tide_at_us(tide, us)
+
+    surge = surge_of(tide_feed, settings, tide_at)
+    found = live_ukc_of(
+        row,
+        t_us,
+        depth,
+        tide_at,
+        settings=settings,
+        part=place.part,
+        channel_width_m=None if place.segment is None else place.segment.width_m,
+        surge_m=surge,
+        fallback_depth_m=None if at_berth is None else at_berth.design_depth_m,
+    )
+    if found is None:  # the draught and position were checked above
+        return VesselUkc(ts_utc, float(draught), "ukc_no_draught")
+    ship, rule, now = found.vessel, found.rule, found.ukc
+    depth_source = "berth" if found.depth_source == "fallback" else "bathymetry"
+    sog = ship.speed_kn
     left = row.get("phase") == "outside" or (latest_event or {}).get("event") == "port_limit_departure"
     if left and direction == "outbound":  # it has left: no route ahead in this port
-        return VesselUkc(ts_utc, float(draught), None, ship, place, rule, now, depth_source, None)
+        return VesselUkc(ts_utc, float(draught), None, ship, place, rule, now, depth_source, None, surge)
     berth = (berth_id or berth_from_event) if direction == "outbound" else None
     speed = sog if sog >= UNDERWAY_KN else ROUTE_SPEED_KN
     departure = ts_utc.replace(second=0, microsecond=0)
@@ -410,4 +387,4 @@ def vessel_ukc(
         if cache is not None:
             cache.clear()
             cache[key] = route
-    return VesselUkc(ts_utc, float(draught), None, ship, place, rule, now, depth_source, route)
+    return VesselUkc(ts_utc, float(draught), None, ship, place, rule, now, depth_source, route, surge)
