@@ -83,9 +83,10 @@ def page(chrome: Any) -> Iterator[Any]:
     p.close()
 
 
-def _replayed_rows(history: Path, at: datetime) -> dict[int, dict[str, Any]] | None:
-    """The ships as the test's own replay has them at `at`: a fresh `ReplaySession` on the same store
-    (newest engine checkpoint at or before `at` + the stored inputs after it); None without one."""
+def _replayed(history: Path, at: datetime) -> tuple[dict[int, dict[str, Any]], dict[str, Any]] | None:
+    """The ships and the tide feed entry as the test's own replay has them at `at`: a fresh
+    `ReplaySession` on the same store (newest engine checkpoint at or before `at` + the stored inputs
+    after it); None without one."""
     from feeds.live import real_engine_factory
     from feeds.replay import ReplaySession
     from geodata import load_port
@@ -94,7 +95,8 @@ def _replayed_rows(history: Path, at: datetime) -> dict[int, dict[str, Any]] | N
     if snapshot is None:
         return None
     cols = snapshot["vessels"]["columns"]
-    return {int(r[0]): dict(zip(cols, r, strict=True)) for r in snapshot["vessels"]["rows"]}
+    rows = {int(r[0]): dict(zip(cols, r, strict=True)) for r in snapshot["vessels"]["rows"]}
+    return rows, dict(snapshot["feeds"]["tide"])
 
 
 def _scroll_to(page: Any, test_id: str) -> None:
@@ -136,6 +138,14 @@ def test_the_chain_of_a_ship_with_declarations_equals_the_history_store(
         page.wait_for_timeout(1000)
     assert want and shown == want, ts
     assert page.locator("[data-testid=chain-call]").count() >= 1
+    # each call's cargo as the store holds it (the simulator's plan, port_call_cargo)
+    cargo = read_history(ready, "port_call_cargo").filter(pl.col("mmsi") == mmsi).collect()
+    assert cargo.height, "the live twin stored no cargo row of the ship"
+    for row in cargo.iter_rows(named=True):
+        call = page.locator(f"[data-testid=chain-call][data-call='{row['call_id']}']")
+        teu = [f"{row['teu']:,.0f} TEU"] if row["teu"] else []
+        text = " · ".join([f"{row['tonnes']:,.0f} t", *teu, row["cargo"]])
+        assert call.locator("[data-testid=chain-cargo]").inner_text() == f"Cargo: {text}"
     ukc = page.locator("[data-testid=vessel-ukc]")
     assert (
         ukc.locator("[data-testid=ukc-now]").count() + ukc.locator("[data-testid=ukc-missing]").count() == 1
@@ -204,8 +214,9 @@ def test_the_ukc_of_a_ship_in_the_channel_equals_twin_ukc_at_the_shown_replayed_
     at = _utc(ts)
     # the ship to check is in the channel at `at` in the test's own replay (under load the one opened
     # live may have berthed by then); another one is opened from its channel zone's ship list
-    rows = _replayed_rows(ready, at)
-    assert rows is not None, f"no engine checkpoint at or before {at}"
+    replayed = _replayed(ready, at)
+    assert replayed is not None, f"no engine checkpoint at or before {at}"
+    rows, tide_feed = replayed
     here = [
         r
         for r in rows.values()
@@ -238,22 +249,30 @@ def test_the_ukc_of_a_ship_in_the_channel_equals_twin_ukc_at_the_shown_replayed_
         length_m=row["length_m"],
     )
     pct = rule["outer_pct"] if part == "outer" else rule["inner_pct"]
+    tide = read_constituents_toml(port.files["tide"])
+    # the gauge's surge as the UKC alert adds it: observed level − prediction at that reading, while fresh
+    surge = 0.0
+    if tide_feed.get("level_m") is not None and not tide_feed["stale"]:
+        read_at = np.datetime64(_utc(tide_feed["last_utc"]).replace(tzinfo=None), "us")
+        surge = tide_feed["level_m"] - float(tide.level_m(np.array([read_at]))[0])
     want = live_ukc(
         ship,
         row["lat"],
         row["lon"],
         np.datetime64(at.replace(tzinfo=None), "us"),
         load_bathymetry(port.files["bathymetry"]),
-        read_constituents_toml(port.files["tide"]),
+        tide,
         rule=UkcRule(pct / 100.0, rule["minimum_m"]),
         squat_method=rule["squat_method"],
         channel_width_m=None if seg is None else seg.width_m,
+        surge_m=surge,
     )
     now = page.locator("[data-testid=ukc-now]")
     used = {k: now.get_attribute(f"data-{k}") for k in ("lat", "lon", "depth", "tide", "squat", "speed")}
     mine = (row["lat"], row["lon"], want.depth_below_cd_m, want.tide_m, want.squat_m, ship.speed_kn)
     assert float(now.get_attribute("data-net")) == pytest.approx(want.net_ukc_m, abs=1e-6), (at, used, mine)
     assert now.inner_text() == f"{want.net_ukc_m:.2f}"
+    assert float(now.get_attribute("data-surge")) == pytest.approx(surge, abs=1e-9)
     draught = page.locator("[data-testid=ukc-draught]").get_attribute("data-draught")
     assert float(draught) == pytest.approx(row["draught_m"])
     route = page.locator("[data-testid=ukc-route-min]")
