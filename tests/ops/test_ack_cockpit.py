@@ -128,6 +128,8 @@ def test_an_ack_with_the_token_changes_the_alert_on_the_desk_and_the_cockpit(
     alert = _raise_alert(demo.live.url)
     assert alert["state"] != "acknowledged"
 
+    # the desk first: its first session on a cold server, beside a rendering cockpit, can take long
+    desk = open_desk(chrome, demo.ops_url, timeout_ms=90_000)
     cockpit = chrome.new_page(viewport={"width": 1920, "height": 1080})
     cockpit.goto(demo.cockpit_url)
     cockpit.wait_for_function(
@@ -139,7 +141,6 @@ def test_an_ack_with_the_token_changes_the_alert_on_the_desk_and_the_cockpit(
     cockpit.evaluate("window.__marker = 42")  # survives only if the page never reloads
     assert _cockpit_item_acked(cockpit) is False
 
-    desk = open_desk(chrome, demo.ops_url)
     desk.get_by_text("告警台", exact=True).click()
     state_cell = desk.locator(f".alert-state[data-alert-id='{ALERT_ID}']")
     state_cell.wait_for(timeout=20_000)

@@ -17,7 +17,8 @@ LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:http://127.0.0.1")
 MAP_X0 = 220  # the zone list's width: the map starts right of it
 
 
-def open_desk(chrome: Any, url: str, width: int = 1366, height: int = 768) -> Any:
+def open_desk(chrome: Any, url: str, width: int = 1366, height: int = 768, timeout_ms: int = 30_000) -> Any:
+    """A new page on the desk, once its map and its live badge show (no request may leave the machine)."""
     page = chrome.new_page(viewport={"width": width, "height": height})
     off_machine: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(LOCAL) else off_machine.append(r.url))
@@ -25,10 +26,10 @@ def open_desk(chrome: Any, url: str, width: int = 1366, height: int = 768) -> An
     page.on("console", lambda m: console.append(m.text[:300]) if m.type == "error" else None)
     page.goto(url)
     try:
-        page.locator("canvas").first.wait_for(timeout=30_000)
+        page.locator("canvas").first.wait_for(timeout=timeout_ms)
     except PlaywrightTimeout:
         raise AssertionError(f"no map canvas; console errors: {console}") from None
-    page.locator("[data-testid=live]").wait_for(timeout=30_000)
+    page.locator("[data-testid=live]").wait_for(timeout=timeout_ms)
     page.__dict__["off_machine"] = off_machine
     return page
 
