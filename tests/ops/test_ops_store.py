@@ -121,7 +121,7 @@ def test_zone_members_resolve_to_their_zone(port: Any) -> None:
 def test_open_alerts_most_urgent_first_with_zone_and_kind_filters(port: Any) -> None:
     zones = zone_of_feature(port)
     store = OpsStore("ws://127.0.0.1:9/stream")
-    alerts = [
+    alerts: list[dict[str, Any]] = [
         {"id": "a", "rule": "anchor_wait", "priority": "caution", "state": "raised", "subject": "ANC-IN-1"},
         {"id": "b", "rule": "ukc", "priority": "alarm", "state": "raised", "subject": 7},
         {"id": "c", "rule": "ukc", "priority": "warning", "state": "cleared", "subject": 7},
