@@ -131,6 +131,9 @@
     return `<svg class="spark" viewBox="0 0 100 30" preserveAspectRatio="none"><polyline points="${path}"/></svg>`;
   }
 
+  // Alert texts carry AIS ship names (anyone with a transmitter chooses them): always escaped.
+  const escapeAttr = (v) => String(v).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;").replace(/'/g, "&#39;");
   function renderTiles() {
     const box = $("kpi-tiles");
     if (!box) return;
@@ -139,7 +142,7 @@
     for (const [id, kpi] of Object.entries(state.kpis)) {
       const { value, unit } = formatValue(kpi);
       const stale = kpi.stale || silent;
-      const label = state.lang === "zh" ? (kpi.label_zh || id) : (kpi.label_en || id);
+      const label = escapeAttr(state.lang === "zh" ? (kpi.label_zh || id) : (kpi.label_en || id));
       html.push(`<div class="tile${stale ? " stale" : ""}" data-kpi="${id}">
         <div class="tile-label">${label}</div>
         <div class="tile-value"><span class="v">${value}</span> <span class="u">${unit}</span></div>
@@ -151,7 +154,6 @@
   }
 
   const PRIORITY_ORDER = ["emergency_alarm", "alarm", "warning", "caution"];
-  const escapeAttr = (v) => String(v).replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
   function renderTicker() {
     const box = $("alert-ticker");
     if (!box) return;
@@ -159,8 +161,8 @@
       .sort((a, b) => PRIORITY_ORDER.indexOf(a.priority) - PRIORITY_ORDER.indexOf(b.priority));
     if (!open.length) { box.innerHTML = `<span class="ticker-empty">${text("no_alerts")}</span>`; return; }
     // data-alert-id: the browser test finds the item of an alert acknowledged at the ops desk
-    box.innerHTML = open.map((a) => `<span class="ticker-item prio-${a.priority}${a.state === "acknowledged" ? " acked" : ""}" data-alert-id="${escapeAttr(a.id)}">
-      <b>${text("prio_" + a.priority)}</b> ${state.lang === "zh" ? (a.text_zh || a.rule) : (a.text_en || a.rule)}</span>`).join("");
+    box.innerHTML = open.map((a) => `<span class="ticker-item prio-${escapeAttr(a.priority)}${a.state === "acknowledged" ? " acked" : ""}" data-alert-id="${escapeAttr(a.id)}">
+      <b>${text("prio_" + a.priority)}</b> ${escapeAttr(state.lang === "zh" ? (a.text_zh || a.rule) : (a.text_en || a.rule))}</span>`).join("");
   }
 
   function renderStatus() {
