@@ -79,7 +79,9 @@ class OpsDesk:
         self._seen = -1
         self._picks = 0
         self._vessel_page = VesselPage(ctx.port, ctx.history_dir)
-        self.replay = ReplayBar(ctx.history_dir, ctx.zone_index, lambda: self.refresh(force=True))
+        self.replay = ReplayBar(
+            ctx.history_dir, ctx.zone_index, lambda: self.refresh(force=True), port=ctx.port
+        )
         self.export_hours = pn.widgets.Select(options=list(EXPORT_HOURS), value=6, width=120)
         self.export_button = pn.widgets.FileDownload(
             callback=self._export, filename="ops-export.zip", color="warning", width=140,
@@ -115,6 +117,7 @@ class OpsDesk:
         self.ack_button = pn.widgets.Button(color="primary", width=120)
         self.ack_button.on_click(self._on_ack)
         self.ack_message = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
+        self.ack_replay = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self._tab_bodies = [
             pn.Column(
@@ -130,6 +133,7 @@ class OpsDesk:
                 self.ack_alert,
                 pn.Row(self.ack_by, self.ack_token),
                 self.ack_note,
+                self.ack_replay,
                 self.ack_button,
                 self.ack_message,
                 sizing_mode="stretch_width",
@@ -289,7 +293,7 @@ class OpsDesk:
             track,
         )
         self._draw_zone(state)
-        self._draw_desk(store.state())
+        self._draw_desk(state)
         self.vessel_html.object = (
             f"<p>{esc(t('vessel_pick', self.lang))}</p>"
             if self.mmsi is None
@@ -301,10 +305,12 @@ class OpsDesk:
         stale = not store.connected or store.seconds_since_message() > STALE_AFTER_S
         if self.replay.at is not None:
             state = self.shown_state()
+            alerts = sum(1 for a in state.alerts.values() if a.get("state") != "cleared")
             badge = (
                 f"<span data-testid='replay' data-ts='{esc(state.ts_utc)}'"
-                f" data-vessels='{len(state.vessels)}' style='color:#ffd27a;font-weight:700'>"
-                f"◀◀ {esc(t('replay', self.lang))}</span>"
+                f" data-vessels='{len(state.vessels)}' data-alerts='{alerts}'"
+                " style='color:#ffd27a;font-weight:700'>"
+                f"◀◀ {esc(t('replay', self.lang))} · ⚠ {alerts}</span>"
             )
         elif state.ts_utc is None:
             badge = f"<span style='color:#ffb000'>{esc(t('connecting', self.lang))}</span>"
@@ -327,11 +333,11 @@ class OpsDesk:
             self.zone_vessel_pick.options = {}
             self.zone_vessel_pick.visible = False
             return
-        note = (
-            ""
-            if self.replay.at is None
-            else f"<p data-testid='replay-note' style='color:#ffd27a'>{esc(t('replay_note', self.lang))}</p>"
-        )
+        note = ""
+        if self.replay.at is not None:
+            text = esc(t(self.replay.note_key, self.lang))
+            note = f"<p data-testid='replay-note' style='color:#ffd27a'>{text}</p>"
+
         self.zone_html.object = note + zone_page(
             self.ctx.port, state, self.zone_id, self.ctx.zones, self.lang, self._picks
         )
@@ -342,6 +348,14 @@ class OpsDesk:
         self.zone_vessel_pick.visible = bool(here)
 
     def _draw_desk(self, state: OpsState) -> None:
+        # a replayed list is history: acknowledging goes to the live engine, so it waits for live
+        replaying = self.replay.at is not None
+        self.ack_button.disabled = replaying
+        self.ack_replay.object = (
+            f"<p data-testid='ack-replay' style='color:#ffd27a'>{esc(t('ack_replaying', self.lang))}</p>"
+            if replaying
+            else ""
+        )
         kinds = sorted({str(a.get("rule")) for a in state.alerts.values() if a.get("rule")})
         self.desk_kind.options = {t("all", self.lang): ""} | {k: k for k in kinds}
         alerts = open_alerts(
@@ -388,6 +402,9 @@ class OpsDesk:
     # -- acknowledging ------------------------------------------------------------------------
     async def _on_ack(self, _event: Any) -> None:
         lang = self.lang
+        if self.replay.at is not None:
+            self._ack_says(t("ack_replaying", lang), ok=False)
+            return
         refusal = check_operator(self.ctx.operator_token, self.ack_token.value)
         if refusal is not None:
             self._ack_says(t(refusal, lang), ok=False)

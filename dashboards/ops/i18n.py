@@ -221,6 +221,11 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Replay: the twin engine re-run from the history store to this time (newest checkpoint "
         "plus the stored inputs after it): phases, zones, berths, alerts and KPIs as they were then.",
     },
+    "ack_replaying": {
+        "zh": "回放中不能确认告警：列表为回放时刻的历史状态。请先“返回实时”。",
+        "en": "Acknowledging is off while replaying: the list is the state at the replayed time. "
+        "Go back to live first.",
+    },
     "export": {"zh": "导出 (zip)", "en": "Export (zip)"},
     "export_hours": {"zh": "导出时段(小时)", "en": "Export range (h)"},
 }

@@ -250,7 +250,7 @@ def test_export_button_downloads_a_zip_whose_files_parse(desk: Any, demo: Any) -
     page = desk
     page.get_by_role("button", name="霞山港区", exact=True).click()
     page.locator("[data-testid=zone-title][data-zone='Z-PA-XIASHAN']").wait_for(timeout=10_000)
-    with page.expect_download(timeout=20_000) as info:
+    with page.expect_download(timeout=60_000) as info:
         page.locator(".ops-export").get_by_text("导出").click()
     download = info.value
     assert download.suggested_filename.startswith("ops-Z-PA-XIASHAN-")
