@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +26,19 @@ from dashboards.ops.deck import VESSEL_LAYER_IDS, DeckBuilder
 from dashboards.ops.export import export_zip
 from dashboards.ops.i18n import t
 from dashboards.ops.replaybar import ReplayBar
+from dashboards.ops.sequence import sequence_table
 from dashboards.ops.store import OpsState, OpsStore, needs_ack, open_alerts, vessels_in_zone
 from dashboards.ops.vessel import VesselPage
-from dashboards.ops.views import alerts_table, esc, local_time, parse_utc, zone_name, zone_page
+from dashboards.ops.views import alerts_table, esc, local_time, parse_utc, zone_name, zone_page_parts
+from dashboards.ops.zone_kpi import WINDOW_HOURS, compute, zone_kpi_html
 from layers.style import BACKGROUND
 from twin.port import Port
+from twin.schedule import SchedulePlan
 from twin.zones import ZoneIndex
 
 REFRESH_MS = 2000
 STALE_AFTER_S = 15.0
-EXPORT_HOURS = (1, 3, 6, 24)
+KPI_EVERY_S = 60  # live, the zone's KPIs follow the shown time by the minute (they read the store)
 KIND_ORDER = ("anchorage", "channel", "port_area", "gate_complex")
 
 CSS = """
@@ -51,6 +55,9 @@ h3 { font-size: 15px; margin: 10px 0 4px; color: #ffd27a; }
 
 # the dark theme draws the active tab light grey under light text; make it readable
 TAB_CSS = ".bk-tab.bk-active { background-color: #1f4a78; color: #ffffff; border-color: #3d6e9e; }"
+# light grey, not white, text (the desk's tests find the selected zone's outline by pure-white pixels)
+BUTTON_CSS = ".bk-btn { color: #cfd8e3 !important; }"
+SEQUENCE_TAB = 3
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,31 @@ class OpsContext:
     depth: xr.DataArray | None = None  # bathymetry for the export's map (the live map omits it)
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed channel sequence: the shown time it was computed for, the optimised plan and the
+    first-come-first-served baseline (or the error), and whether the state was a replayed one."""
+
+    now_iso: str
+    plan: SchedulePlan | None
+    fcfs: SchedulePlan | None
+    error: str | None
+    replayed: bool
+
+
+def propose_plans(port: Port, state: OpsState, now_iso: str) -> tuple[SchedulePlan, SchedulePlan]:
+    """The optimised plan and the FCFS baseline of the next 24 h, as `sequence.sequence_html` computes
+    them (kept as plans so that a language switch re-renders without re-running the optimiser)."""
+    from twin.schedule_demand import proposed_sequence
+    from twin.tide import read_constituents_toml
+
+    now_s = datetime.fromisoformat(now_iso.replace("Z", "+00:00")).astimezone(UTC).timestamp()
+    tide = read_constituents_toml(port.files["tide"])
+    plan = proposed_sequence(port, state, now_s, tide, method="optimised")
+    fcfs = proposed_sequence(port, state, now_s, tide, method="fcfs")
+    return plan, fcfs
+
+
 class OpsDesk:
     """One browser session's desk: its language, selected zone and vessel, and its widgets."""
 
@@ -82,7 +114,15 @@ class OpsDesk:
         self.replay = ReplayBar(
             ctx.history_dir, ctx.zone_index, lambda: self.refresh(force=True), port=ctx.port
         )
-        self.export_hours = pn.widgets.Select(options=list(EXPORT_HOURS), value=6, width=120)
+        # one window for the zone's KPIs and the export: the hours ending at the shown time
+        self.window_label = pn.pane.HTML(margin=(8, 4, 0, 8), stylesheets=[CSS])
+        self.window_hours = pn.widgets.RadioButtonGroup(
+            options={f"{h} h": h for h in WINDOW_HOURS}, value=6, css_classes=["zone-window"],
+            stylesheets=[BUTTON_CSS],
+        )
+        self.window_hours.param.watch(lambda _e: self.refresh(force=True), "value")
+        self.kpi_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
+        self._kpi_key: tuple[Any, ...] | None = None
         self.export_button = pn.widgets.FileDownload(
             callback=self._export, filename="ops-export.zip", color="warning", width=140,
             embed=False, css_classes=["ops-export"],
@@ -103,6 +143,7 @@ class OpsDesk:
         self.lang_button.on_click(lambda _e: self.set_lang("en" if self.lang == "zh" else "zh"))
         self.zone_list = pn.Column(width=210, scroll=True, sizing_mode="stretch_height")
         self.zone_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
+        self.zone_head = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.zone_vessel_pick = pn.widgets.Select(sizing_mode="stretch_width")
         self.zone_vessel_pick.param.watch(self._on_vessel_pick, "value")
         self.desk_zone = pn.widgets.Select(width=200)
@@ -119,11 +160,20 @@ class OpsDesk:
         self.ack_message = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.ack_replay = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.vessel_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
+        # the proposed channel sequence: the optimiser takes seconds, so it runs on request in a thread
+        self.propose_button = pn.widgets.Button(color="primary", width=140, css_classes=["propose"])
+        self.propose_button.on_click(lambda _e: self.propose())
+        self.propose_status = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
+        self.sequence_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
+        self._proposal: Proposal | None = None
+        self._proposing: threading.Thread | None = None
         self._tab_bodies = [
             pn.Column(
+                self.zone_head,
+                pn.Row(self.window_label, self.window_hours, self.export_button),
+                self.kpi_html,
                 self.zone_html,
                 self.zone_vessel_pick,
-                pn.Row(self.export_hours, self.export_button),
                 sizing_mode="stretch_width",
             ),
             pn.Column(
@@ -139,6 +189,11 @@ class OpsDesk:
                 sizing_mode="stretch_width",
             ),
             pn.Column(self.vessel_html, sizing_mode="stretch_width"),
+            pn.Column(
+                pn.Row(self.propose_button, self.propose_status),
+                self.sequence_html,
+                sizing_mode="stretch_width",
+            ),
         ]
         self.tabs = pn.Tabs(
             width=540,
@@ -146,6 +201,7 @@ class OpsDesk:
             scroll=True,
             stylesheets=[TAB_CSS],
         )
+        self.tabs.param.watch(self._on_tab, "active")
         self.layout = pn.Column(
             pn.Row(self.title, self.status, self.lang_button, sizing_mode="stretch_width", height=44),
             pn.Row(
@@ -167,7 +223,7 @@ class OpsDesk:
         self.title.object = f"<h1 style='font-size:20px;margin:8px 0'>{esc(t('title', lang))}</h1>"
         self.lang_button.label = t("lang_switch", lang)
         active = self.tabs.active
-        names = [t("tab_zone", lang), t("tab_alerts", lang), t("tab_vessel", lang)]
+        names = [t("tab_zone", lang), t("tab_alerts", lang), t("tab_vessel", lang), t("tab_sequence", lang)]
         # Panel keeps a tab's title while its object is unchanged, so each body gets a new wrapper.
         self.tabs[:] = [
             (name, pn.Column(body, sizing_mode="stretch_width"))
@@ -187,8 +243,11 @@ class OpsDesk:
         }
         self.zone_vessel_pick.label = t("vessel_pick", lang)
         self.replay.set_lang(lang)
-        self.export_hours.label = t("export_hours", lang)
+        self.window_label.object = f"<b>{esc(t('window_hours', lang))}</b>"
         self.export_button.label = t("export", lang)
+        self.propose_button.label = t("propose", lang)
+        self._kpi_key = None
+        self._draw_proposal()
         self.refresh(force=True)
 
     def _build_zone_list(self) -> None:
@@ -265,6 +324,9 @@ class OpsDesk:
 
     def tick(self) -> None:
         """The periodic callback: advance a playing replay (which redraws), else redraw on news."""
+        if self._proposing is not None and not self._proposing.is_alive():
+            self._proposing = None
+            self._draw_proposal()
         if self.replay.at is not None and self.replay.play.value:
             self.replay.tick(REFRESH_MS / 1000)
             return
@@ -329,7 +391,9 @@ class OpsDesk:
 
     def _draw_zone(self, state: OpsState) -> None:
         if self.zone_id is None:
-            self.zone_html.object = f"<p data-testid='pick-zone'>{esc(t('pick_zone', self.lang))}</p>"
+            self.zone_head.object = f"<p data-testid='pick-zone'>{esc(t('pick_zone', self.lang))}</p>"
+            self.zone_html.object = ""
+            self.kpi_html.object = ""
             self.zone_vessel_pick.options = {}
             self.zone_vessel_pick.visible = False
             return
@@ -337,10 +401,12 @@ class OpsDesk:
         if self.replay.at is not None:
             text = esc(t(self.replay.note_key, self.lang))
             note = f"<p data-testid='replay-note' style='color:#ffd27a'>{text}</p>"
-
-        self.zone_html.object = note + zone_page(
+        head, body = zone_page_parts(
             self.ctx.port, state, self.zone_id, self.ctx.zones, self.lang, self._picks
         )
+        self.zone_head.object = head + note
+        self.zone_html.object = body
+        self._draw_kpis(state)
         here = vessels_in_zone(state, self.zone_id)
         self.zone_vessel_pick.options = {"–": ""} | {
             f"{v.get('name') or v['mmsi']} ({v['mmsi']})": str(v["mmsi"]) for v in here
@@ -373,6 +439,81 @@ class OpsDesk:
         if current in options.values():
             self.ack_alert.value = current
 
+    def _draw_kpis(self, state: OpsState) -> None:
+        """The zone's KPI block over the chosen window; recomputed when the zone, window or replayed time
+        changes, and live once the shown time has moved `KPI_EVERY_S` (the block names its own window)."""
+        assert self.zone_id is not None
+        shown = parse_utc(state.ts_utc)
+        if shown is None:
+            self.kpi_html.object = ""
+            return
+        live = self.replay.at is None
+        stamp = int(shown.timestamp()) // KPI_EVERY_S if live else int(shown.timestamp())
+        key = (self.zone_id, int(self.window_hours.value), live, stamp, self.lang)
+        if key == self._kpi_key:
+            return
+        result = compute(
+            self.ctx.port, state, self.zone_id, int(self.window_hours.value),
+            self.ctx.history_dir, self.ctx.zone_index,
+        )
+        self._kpi_key = key
+        self.kpi_html.object = "" if result is None else zone_kpi_html(result, self.lang)
+
+    # -- proposed channel sequence ------------------------------------------------------------
+    def propose(self) -> None:
+        """Compute a proposed channel sequence from the shown state in a worker thread (seconds: the
+        optimiser and the FCFS baseline); `tick` shows it when done. Ignored while one is running."""
+        if self._proposing is not None:
+            return
+        state = self.shown_state()
+        if not state.ts_utc:
+            return
+        port, now_iso = self.ctx.port, state.ts_utc
+
+        def work() -> None:
+            try:
+                plan, fcfs = propose_plans(port, state, now_iso)
+                self._proposal = Proposal(now_iso, plan, fcfs, None, self.replay.at is not None)
+            except Exception as exc:  # shown to the operator verbatim; the desk keeps running
+                self._proposal = Proposal(now_iso, None, None, f"{type(exc).__name__}: {exc}", False)
+
+        self._proposing = threading.Thread(target=work, name="ops-propose", daemon=True)
+        self._proposing.start()
+        self._draw_proposal()
+
+    def _draw_proposal(self) -> None:
+        lang = self.lang
+        if self._proposing is not None:
+            self.propose_button.disabled = True
+            self.propose_status.object = (
+                f"<p data-testid='sequence-computing' style='color:#ffd27a'>{esc(t('proposing', lang))}</p>"
+            )
+            return
+        self.propose_button.disabled = False
+        p = self._proposal
+        if p is None:
+            self.propose_status.object = f"<p>{esc(t('propose_hint', lang))}</p>"
+            self.sequence_html.object = ""
+            return
+        when = esc(local_time(p.now_iso, with_date=True))
+        replayed = f" ({esc(t('replay', lang))})" if p.replayed else ""
+        self.propose_status.object = (
+            f"<p data-testid='sequence-time' data-ts='{esc(p.now_iso)}'>"
+            f"{esc(t('proposed_at', lang))} {when} (UTC+8){replayed}</p>"
+        )
+        if p.error is not None or p.plan is None:
+            self.sequence_html.object = (
+                f"<p data-testid='sequence-error' style='color:#ff5040'>{esc(t('propose_failed', lang))}"
+                f" {esc(p.error)}</p>"
+            )
+            return
+        self.sequence_html.object = sequence_table(self.ctx.port, p.plan, lang, p.fcfs)
+
+    def _on_tab(self, event: Any) -> None:
+        # the sequence tab computes its first proposal when first opened; later ones on request
+        if event.new == SEQUENCE_TAB and self._proposal is None:
+            self.propose()
+
     # -- export -------------------------------------------------------------------------------
     async def _export(self) -> io.BytesIO:
         """The download button's zip: the zone table as shown, the chosen hours up to the shown time,
@@ -382,7 +523,7 @@ class OpsDesk:
         if end is None:
             raise RuntimeError("the desk has no twin time yet: nothing to export")
         end += timedelta(seconds=1)  # the range is end-exclusive; the shown instant belongs in it
-        start = end - timedelta(hours=int(self.export_hours.value))
+        start = end - timedelta(hours=int(self.window_hours.value))
         self.export_button.filename = (
             f"ops-{self.zone_id or 'port'}-{end.strftime('%Y%m%dT%H%M%SZ')}.zip"
         )

@@ -110,17 +110,26 @@ def alert_text(alert: Mapping[str, Any], lang: str) -> str:
 def zone_page(
     port: Port, state: OpsState, zone_id: str, zones: Mapping[str, str], lang: str, picks: int = 0
 ) -> str:
-    """Who is in the zone (vessels, trucks queuing at its gates), its open alerts and recent events.
+    """The zone page as one HTML string: its title, then `zone_page_parts`' body."""
+    return "".join(zone_page_parts(port, state, zone_id, zones, lang, picks))
+
+
+def zone_page_parts(
+    port: Port, state: OpsState, zone_id: str, zones: Mapping[str, str], lang: str, picks: int = 0
+) -> tuple[str, str]:
+    """(title, body) of the zone page: who is in the zone (vessels, trucks queuing at its gates), its
+    open alerts and recent events; the desk puts its KPI block between the two.
 
     `picks` counts the operator's selections in the session (tests see a re-pick of the same zone).
     """
     zone = port.zones[zone_id]
     now = parse_utc(state.ts_utc)
-    parts = [
+    title = (
         f'<h2 data-testid="zone-title" data-zone="{esc(zone_id)}" data-picks="{picks}">'
         f"{esc(zone_name(port, zone_id, lang))}"
         f" <small>{esc(zone_id)} · {esc(t('kind_' + zone.kind, lang))}</small></h2>"
-    ]
+    )
+    parts: list[str] = []
     vessels = vessels_in_zone(state, zone_id)
     rows = []
     for v in vessels:
@@ -184,7 +193,7 @@ def zone_page(
     events = zone_events(port, state, zone_id, zones)
     parts.append(f"<h3>{esc(t('recent_events', lang))}</h3>")
     parts.append(events_list(port, state, events, lang, "zone-events"))
-    return "".join(parts)
+    return title, "".join(parts)
 
 
 def events_list(

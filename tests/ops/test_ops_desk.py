@@ -128,6 +128,106 @@ def test_acknowledging_without_the_operator_token_is_refused(desk: Any) -> None:
     page.screenshot(path=str(SHOTS / "alerts_refused_1366x768.png"))
 
 
+def _shown_kpis(page: Any, zone_id: str) -> tuple[str | None, dict[str, str]]:
+    """The KPI block of `zone_id` as shown: its window end and each figure's raw value by key."""
+    block = page.locator(f"[data-testid=zone-kpis][data-zone='{zone_id}']")
+    block.wait_for(timeout=30_000)
+    rows = block.locator("tr[data-key]")
+    figures = {
+        str(rows.nth(i).get_attribute("data-key")): str(rows.nth(i).get_attribute("data-value"))
+        for i in range(rows.count())
+    }
+    return block.get_attribute("data-end"), figures
+
+
+def test_the_zone_page_shows_its_kpis_as_the_test_computes_them_from_the_store(
+    desk: Any, demo: Any
+) -> None:
+    """Replayed (a fixed time), each zone kind's KPI block equals the test's own computation: its own
+    replay of the demo's history store at the shown time, through twin.kpi.zone."""
+    from datetime import datetime, timedelta
+
+    from dashboards.ops.replaybar import state_of_snapshot
+    from dashboards.ops.store import MAX_EVENTS
+    from dashboards.ops.zone_kpi import compute
+    from feeds.live import real_engine_factory
+    from feeds.replay import ReplaySession
+    from geodata import load_port
+    from twin.zones import ZoneIndex
+
+    port = load_port()
+    history = Path(demo.live.twin.config.history_dir)
+    page = desk
+    page.locator(".replay-back button").click()
+    badge = page.locator("[data-testid=replay]")
+    badge.wait_for(timeout=60_000)
+    at = datetime.fromisoformat(str(badge.get_attribute("data-ts")).replace("Z", "+00:00"))
+    session = ReplaySession(history, real_engine_factory(port))
+    snapshot = session.snapshot_at(at)
+    assert snapshot is not None, "no engine checkpoint in the demo's store"
+    state = state_of_snapshot(snapshot, 0, tuple(session.recent_events(MAX_EVENTS)), session.zone_since())
+    index = ZoneIndex(port)
+    zones = [v.get("zone_id") for v in state.vessels.values()]
+    anchorage = max(
+        (z.id for z in port.zones.values() if z.kind == "anchorage"), key=lambda z: (zones.count(z), z)
+    )
+    for zone_id in (anchorage, "Z-CH-INNER", "Z-PA-XIASHAN", "Z-GATE-BM-CT"):
+        page.locator(f".zone-{zone_id} button").click()
+        page.locator(f"[data-testid=zone-title][data-zone='{zone_id}']").wait_for(timeout=10_000)
+        end, shown = _shown_kpis(page, zone_id)
+        want = compute(port, state, zone_id, 6, history, index)
+        assert want is not None
+        assert end == (at + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
+        assert want.window.end_utc == at + timedelta(seconds=1)
+        expected = {f.key: f.value for f in want.figures}
+        assert set(shown) == set(expected), zone_id
+        for key, value in expected.items():
+            if value is None:
+                assert shown[key] == "", (zone_id, key, shown[key])
+            else:
+                assert float(shown[key]) == pytest.approx(value, rel=1e-9), (zone_id, key)
+        if zone_id == "Z-PA-XIASHAN":
+            SHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SHOTS / "zone_kpis_1366x768.png"))
+        if zone_id == anchorage:
+            assert expected["ships_now"] == zones.count(anchorage)
+    page.locator(".replay-live button").click()
+    page.locator("[data-testid=live]").wait_for(timeout=10_000)
+
+
+def _engine_phases(bus_url: str) -> dict[int, str]:
+    snap = engine_snapshot(bus_url)
+    cols = snap["vessels"]["columns"]
+    rows = [dict(zip(cols, r, strict=True)) for r in snap["vessels"]["rows"]]
+    return {int(r["mmsi"]): str(r["phase"]) for r in rows}
+
+
+def test_the_channel_sequence_tab_proposes_moves_of_ships_at_anchor_or_berth(desk: Any, demo: Any) -> None:
+    page = desk
+    before = _engine_phases(demo.live.url)
+    page.get_by_text("航道排序", exact=True).click()  # opening the tab starts a first proposal
+    done = page.locator("[data-testid=sequence-time]")
+    done.wait_for(timeout=120_000)
+    first = done.get_attribute("data-ts")
+    page.wait_for_timeout(2500)  # the twin's clock moves on: the next proposal is for a later time
+    page.locator(".propose button").click()
+    page.locator("[data-testid=sequence-computing]").wait_for(timeout=10_000)
+    page.locator(f"[data-testid=sequence-time]:not([data-ts='{first}'])").wait_for(timeout=120_000)
+    table = page.locator("[data-testid=sequence-table]")
+    table.wait_for(timeout=10_000)
+    after = _engine_phases(demo.live.url)
+    mmsis = [int(x) for x in table.locator("tbody tr .mmsi").all_inner_texts()]
+    assert mmsis, "an empty proposal"
+    movable = ("at_anchor", "at_berth", "approaching")
+    reported = {m for phases in (before, after) for m, p in phases.items() if p in movable}
+    assert set(mmsis) <= reported, set(mmsis) - reported
+    moored = {m for phases in (before, after) for m, p in phases.items() if p in ("at_anchor", "at_berth")}
+    assert set(mmsis) & moored
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "sequence_1366x768.png"))
+    page.get_by_text("区域详情", exact=True).click()
+
+
 def test_the_desk_renders_at_1920x1080_and_opens_a_vessel_page(desk: Any) -> None:
     from PIL import Image
 
