@@ -58,6 +58,8 @@ TAB_CSS = ".bk-tab.bk-active { background-color: #1f4a78; color: #ffffff; border
 # light grey, not white, text (the desk's tests find the selected zone's outline by pure-white pixels)
 BUTTON_CSS = ".bk-btn { color: #cfd8e3 !important; }"
 SEQUENCE_TAB = 3
+# eleven columns in the 540-px tab: a smaller font keeps the sequence table readable at 1366×768
+SEQUENCE_CSS = ".ops-table { font-size: 11.5px; } .ops-table th, .ops-table td { padding: 2px 3px; }"
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ class OpsDesk:
         self.propose_button = pn.widgets.Button(color="primary", width=140, css_classes=["propose"])
         self.propose_button.on_click(lambda _e: self.propose())
         self.propose_status = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
-        self.sequence_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
+        self.sequence_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS, SEQUENCE_CSS])
         self._proposal: Proposal | None = None
         self._proposing: threading.Thread | None = None
         self._tab_bodies = [
