@@ -74,7 +74,7 @@ class PlannerScreen:
             options={local_label(h): i for i, h in enumerate(self._hours)}, width=320, css_classes=["pl-when"]
         )
         self.show_diff = pn.widgets.Checkbox(value=True, width=170, margin=(22, 8, 0, 8))
-        self.lang_button = pn.widgets.Button(width=90, button_type="light", margin=(18, 8, 0, 8))
+        self.lang_button = pn.widgets.Button(width=90, color="light", margin=(18, 8, 0, 8))
         self.lang_button.on_click(lambda _e: self.set_lang("en" if self.lang == "zh" else "zh"))
         self.title = pn.pane.HTML(sizing_mode="stretch_width", margin=(0, 8), stylesheets=[CSS])
         self.days = pn.widgets.IntInput(
@@ -84,7 +84,7 @@ class PlannerScreen:
             value=DEFAULT_SEEDS, start=1, end=20, width=90, css_classes=["pl-seeds"]
         )
         self.run_button = pn.widgets.Button(
-            button_type="primary", width=150, margin=(22, 8, 0, 8), css_classes=["pl-run"]
+            color="primary", width=150, margin=(22, 8, 0, 8), css_classes=["pl-run"]
         )
         self.run_button.on_click(lambda _e: self.run_simulation())
         self.progress = pn.indicators.Progress(value=0, max=1, width=300, bar_color="info")
@@ -92,7 +92,7 @@ class PlannerScreen:
         self.export_button = pn.widgets.FileDownload(
             callback=self._export,
             filename="planner-report.html",
-            button_type="warning",
+            color="warning",
             width=220,
             embed=False,
             css_classes=["pl-export"],
@@ -185,13 +185,13 @@ class PlannerScreen:
     def _set_labels(self) -> None:
         lang = self.lang
         self.title.object = f"<h1 style='font-size:19px;margin:16px 0 0'>{esc(t('title', lang))}</h1>"
-        self.lang_button.name = t("lang_switch", lang)
-        self.picker.name = t("scenario", lang)
-        self.when.name = t("ukc_at", lang)
-        self.show_diff.name = t("show_diff", lang)
-        self.days.name = t("run_days", lang)
-        self.seeds.name = t("run_seeds", lang)
-        self.run_button.name = t("run", lang)
+        self.lang_button.label = t("lang_switch", lang)
+        self.picker.label = t("scenario", lang)
+        self.when.label = t("ukc_at", lang)
+        self.show_diff.label = t("show_diff", lang)
+        self.days.label = t("run_days", lang)
+        self.seeds.label = t("run_seeds", lang)
+        self.run_button.label = t("run", lang)
         self.export_button.label = t("export", lang)
         self.map_note.object = (
             f"<div class='note'>{esc(t('map_note', lang))} "
