@@ -6,12 +6,8 @@ one) and prints nothing; the caller prints `.url`. Nothing happens at import.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import xarray as xr
 
@@ -19,6 +15,7 @@ from dashboards.ops.acks import Acknowledger, BusAcknowledger
 from dashboards.ops.app import OpsContext, make_session_app
 from dashboards.ops.deck import DeckBuilder
 from dashboards.ops.store import OpsStore, zone_of_feature
+from dashboards.panel_serve import PanelThread, serve_panel
 from twin.port import Port
 from twin.zones import ZoneIndex
 
@@ -29,20 +26,12 @@ class OpsServer:
 
     url: str
     store: OpsStore
-    _server: Any
-    _loop: asyncio.AbstractEventLoop
-    _thread: threading.Thread
+    _panel: PanelThread
 
     def stop(self) -> None:
         """Stop the HTTP server and the store's subscription."""
         self.store.stop()
-
-        def _shutdown() -> None:
-            self._server.stop()
-            self._server.io_loop.stop()
-
-        self._loop.call_soon_threadsafe(_shutdown)
-        self._thread.join(timeout=10)
+        self._panel.stop()
 
 
 def start_ops_server(
@@ -79,45 +68,10 @@ def start_ops_server(
         zone_index=ZoneIndex(port),
         depth=depth,
     )
-    if http_port == 0:
-        # Bokeh checks the browser's Origin against host:port, so the port must be known up front.
-        with socket.socket() as probe:
-            probe.bind((host, 0))
-            http_port = int(probe.getsockname()[1])
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            server = pn.serve(
-                {"ops": make_session_app(ctx)},
-                port=http_port,
-                address=host,
-                show=False,
-                start=False,
-                title="Zhanjiang ops desk",
-                websocket_origin=[f"{host}:{http_port}", f"localhost:{http_port}", f"127.0.0.1:{http_port}"],
-            )
-            server.start()
-        except (OSError, ValueError) as exc:
-            box["error"] = exc
-            ready.set()
-            return
-        box.update(server=server, loop=loop)
-        ready.set()
-        server.io_loop.start()
-
-    thread = threading.Thread(target=run, name="ops-desk", daemon=True)
-    thread.start()
-    if not ready.wait(60):
-        raise RuntimeError("the ops desk did not start within 60 s")
-    if "error" in box:
+    try:
+        panel = serve_panel({"ops": make_session_app(ctx)}, host=host, http_port=http_port,
+                            title="Zhanjiang ops desk", name="ops desk")
+    except RuntimeError:
         store.stop()
-        raise RuntimeError(f"the ops desk could not listen on {host}:{http_port}: {box['error']}") from box[
-            "error"
-        ]
-    server = box["server"]
-    url = f"http://{host}:{server.port}/ops"
-    return OpsServer(url, store, server, box["loop"], thread)
+        raise
+    return OpsServer(f"http://{host}:{panel.port}/ops", store, panel)

@@ -6,16 +6,14 @@ one) and prints nothing; the caller prints `.url`. It needs no live bus. Nothing
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import xarray as xr
 
+from dashboards.panel_serve import PanelThread, serve_panel
 from dashboards.planner.app import make_session_app
 from dashboards.planner.store import DEFAULT_START, PlannerStore
 from twin.port import Port
@@ -27,20 +25,12 @@ class PlannerServer:
 
     url: str
     store: PlannerStore
-    _server: Any
-    _loop: asyncio.AbstractEventLoop
-    _thread: threading.Thread
+    _panel: PanelThread
 
     def stop(self) -> None:
         """Stop the HTTP server; running jobs are abandoned (their threads are daemons of the pool)."""
         self.store.stop()
-
-        def _shutdown() -> None:
-            self._server.stop()
-            self._server.io_loop.stop()
-
-        self._loop.call_soon_threadsafe(_shutdown)
-        self._thread.join(timeout=10)
+        self._panel.stop()
 
 
 def start_planner_server(
@@ -70,47 +60,9 @@ def start_planner_server(
         start_utc=start_utc,
     )
     threading.Thread(target=store.warm, name="planner-warm", daemon=True).start()
-    if http_port == 0:
-        # Bokeh checks the browser's Origin against host:port, so the port must be known up front.
-        with socket.socket() as probe:
-            probe.bind((host, 0))
-            http_port = int(probe.getsockname()[1])
-    ready = threading.Event()
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            server = pn.serve(
-                {"planner": make_session_app(store)},
-                port=http_port,
-                address=host,
-                show=False,
-                start=False,
-                title="Zhanjiang planner",
-                websocket_origin=[f"{host}:{http_port}", f"localhost:{http_port}", f"127.0.0.1:{http_port}"],
-            )
-            server.start()
-        except (OSError, ValueError) as exc:
-            box["error"] = exc
-            ready.set()
-            return
-        box.update(server=server, loop=loop)
-        ready.set()
-        server.io_loop.start()
-
-    thread = threading.Thread(target=run, name="planner", daemon=True)
-    thread.start()
-    if not ready.wait(60):
-        raise RuntimeError("the planner did not start within 60 s")
-    if "error" in box:
-        raise RuntimeError(f"the planner could not listen on {host}:{http_port}: {box['error']}") from box[
-            "error"
-        ]
-    server = box["server"]
-    return PlannerServer(f"http://{host}:{server.port}/planner", store, server, box["loop"], thread)
-
+    panel = serve_panel({"planner": make_session_app(store)}, host=host, http_port=http_port,
+                        title="Zhanjiang planner", name="planner")
+    return PlannerServer(f"http://{host}:{panel.port}/planner", store, panel)
 
 def main() -> None:
     """`python -m dashboards.planner.server`: the planner alone on :8070, for development."""
