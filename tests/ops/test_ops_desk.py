@@ -191,8 +191,19 @@ def test_the_zone_page_shows_its_kpis_as_the_test_computes_them_from_the_store(
             page.screenshot(path=str(SHOTS / "zone_kpis_1366x768.png"))
         if zone_id == anchorage:
             assert expected["ships_now"] == zones.count(anchorage)
+    # the header counts the replayed open alerts; the alerts desk is the replayed one, not acknowledgeable
+    open_now = sum(1 for a in state.alerts.values() if a.get("state") != "cleared")
+    assert badge.get_attribute("data-alerts") == str(open_now)
+    page.get_by_text("告警台", exact=True).click()
+    page.locator("[data-testid=ack-replay]").wait_for(timeout=10_000)
+    assert page.get_by_role("button", name="确认", exact=True).is_disabled()
+    page.get_by_text("区域详情", exact=True).click()
     page.locator(".replay-live button").click()
     page.locator("[data-testid=live]").wait_for(timeout=10_000)
+    page.get_by_text("告警台", exact=True).click()
+    page.locator("[data-testid=ack-replay]").wait_for(state="detached", timeout=10_000)
+    assert page.get_by_role("button", name="确认", exact=True).is_enabled()
+    page.get_by_text("区域详情", exact=True).click()
 
 
 def _engine_phases(bus_url: str) -> dict[int, str]:
