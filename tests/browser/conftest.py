@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
-from dashboards.browser import CHROMIUM, chromium
-
-
-@pytest.fixture(scope="module")
-def chrome() -> Iterator[Any]:
-    """Chromium for one test module: Playwright's sync API runs an event loop in this thread
-    while it is open, so it must be closed before other folders' tests use asyncio.run()."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} missing: ./dev test installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

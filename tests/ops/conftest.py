@@ -10,20 +10,6 @@ from typing import Any
 
 import pytest
 
-from dashboards.browser import CHROMIUM, chromium
-
-
-@pytest.fixture(scope="module")
-def chrome() -> Iterator[Any]:
-    """Chromium for one test module: Playwright's sync API holds an event loop in this thread while
-    open, so it is closed before other folders' tests call asyncio.run()."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} missing: ./dev test installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    with chromium() as browser:
-        yield browser
-
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:

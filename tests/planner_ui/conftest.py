@@ -3,7 +3,6 @@ file, Debian's Chromium via Playwright, and a planner server on a free port."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,6 @@ from typing import Any
 import pytest
 import xarray as xr
 
-from dashboards.browser import CHROMIUM, chromium
 from twin.port import Port
 
 GOOD_TOML = """version = 1
@@ -52,17 +50,6 @@ def scenarios_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "bad.toml").write_text(BAD_TOML, encoding="utf-8")
     (folder / "notes.txt").write_text("not a scenario", encoding="utf-8")
     return folder
-
-
-@pytest.fixture(scope="module")
-def chrome() -> Iterator[Any]:
-    """Chromium for one test module (closed before other folders' tests call asyncio.run())."""
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} missing: ./dev test installs Debian's chromium")
-        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
