@@ -14,6 +14,9 @@ Model (docs/schedule.md):
   axis at the same time as another one-way-class ship going the other way, with a margin (20 min).
   Two such ships may not pass even in the passing area (it is designed for a 300 kt and a 150 kt ship,
   reference zhanjiang.md §2), so the whole transit on the axis counts.
+- Headway: two movements in the same direction enter the channel at least ``entry_headway_s`` apart
+  (default 10 min: about 1.6 nm between ships at 10 kn; an assumption, not a published Zhanjiang
+  rule), so a sequence never sends a column of ships into the channel at the same minute.
 - Berth: an inbound ship reaches its berth at the end of its transit; the berth must be free then
   (the previous occupant gone for ``turnover_s``). An outbound request frees its berth when it enters
   the channel; an inbound with ``stay_h`` frees it after that stay; occupants outside the request set
@@ -47,7 +50,7 @@ from twin.ukc import UkcRule, Vessel
 from twin.windows import RoutePoint, point_margin_m, transit_windows
 
 Direction = Literal["in", "out"]
-REASONS: tuple[str, ...] = ("tide", "berth", "one_way", "pilot")
+REASONS: tuple[str, ...] = ("tide", "berth", "one_way", "headway", "pilot")
 KN_M_S = 1852.0 / 3600.0
 INF = math.inf
 
@@ -127,6 +130,7 @@ class ChannelRules:
     ukc: Mapping[str, UkcRule] = field(default_factory=_default_ukc)
     one_way_min_dwt: float | None = None
     one_way_margin_s: float = 1200.0
+    entry_headway_s: float = 600.0
     turnover_s: float = 1800.0
     squat_method: str = "barrass-blockage"
     step_km: float = 0.5
@@ -257,7 +261,7 @@ class PlannedMovement:
     """One request as planned: channel entry/exit (UNIX s), pilot, waiting and why.
 
     ``entry_s`` None: no slot within the horizon (``reasons`` says which rule blocked it last).
-    ``reasons``: seconds of waiting caused by each rule (tide, berth, one_way, pilot), in the order
+    ``reasons``: seconds of waiting caused by each rule (tide, berth, one_way, headway, pilot), in the order
     the rules pushed the start.
     """
 
@@ -435,6 +439,7 @@ class Problem:
         n = len(self.requests)
         planned: list[PlannedMovement | None] = [None] * n
         one_way: list[tuple[float, float, int]] = []
+        entries: dict[int, list[float]] = {1: [], -1: []}  # committed entry times per direction, sorted
         berth: dict[str, list[tuple[float, float]]] = {
             b: [(-INF, t)] for b, t in self.berth_busy_until.items()}
         for b in self.leaving:
@@ -444,7 +449,7 @@ class Problem:
         while pending:
             pick = next((i for i in pending if not self._blocked(i, planned)), pending[0])
             pending.remove(pick)
-            planned[pick] = self._commit(pick, one_way, berth, pool)
+            planned[pick] = self._commit(pick, one_way, entries, berth, pool)
         out = [p for p in planned if p is not None]
         horizon = self.rules.horizon_h * 3600.0
         cost = sum(m.request.weight * (m.wait_s if m.entry_s is not None else 2 * horizon) for m in out)
@@ -455,7 +460,7 @@ class Problem:
         j = self.leaving.get(r.berth_id or "") if r.direction == "in" else None
         return j is not None and planned[j] is None
 
-    def _commit(self, i: int, one_way: list[tuple[float, float, int]],
+    def _commit(self, i: int, one_way: list[tuple[float, float, int]], entries: dict[int, list[float]],
                 berth: dict[str, list[tuple[float, float]]], pool: PilotPool) -> PlannedMovement:
         r, tr = self.requests[i], self.transits[i]
         rules = self.rules
@@ -495,6 +500,12 @@ class Problem:
                 if clash:
                     t = push("one_way", max(clash) + m)
                     continue
+            h = rules.entry_headway_s
+            same = entries[sign]
+            k = bisect.bisect_right(same, t - h)  # an entry exactly one headway before is allowed
+            if k < len(same) and same[k] < t + h:
+                t = push("headway", same[k] + h)
+                continue
             a, b = pool.job(t, dur)
             pilot = pool.pick(a, b)
             if pilot is None:
@@ -505,6 +516,7 @@ class Problem:
         if t > limit or pilot is None:
             return PlannedMovement(r, tr, None, None, INF, {last: INF})
         pool.book(pilot, *pool.job(t, dur))
+        bisect.insort(entries[sign], t)
         if tr.one_way:
             one_way.append((t, t + dur, sign))
         if r.berth_id:

@@ -39,6 +39,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "tide": ("候潮", "tide"),
     "berth": ("候泊位", "berth"),
     "one_way": ("单向通航", "one-way"),
+    "headway": ("同向间隔", "headway"),
     "pilot": ("候引航员", "pilot"),
     "estimate": ("估计", "estimate"),
     "unscheduled": ("24小时内无可行时段", "no slot within the horizon"),

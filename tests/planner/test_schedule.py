@@ -170,3 +170,19 @@ def test_pilot_pool_refuses_overlap_and_long_shifts() -> None:
 def test_unknown_method_is_named(port: Port) -> None:
     with pytest.raises(ValueError, match="unknown scheduling method 'magic'"):
         schedule(port, [coaster(1, 0.0)], ConstantTide(3.0), method="magic")
+
+
+def test_ships_in_the_same_direction_enter_at_least_ten_minutes_apart(port: Port) -> None:
+    # Three coasters ready at 00:00 and one at 00:25, all inbound, pilots and tide plentiful: the
+    # 10-min headway sends them in at 00:00, 00:10, 00:20, and the late one at 00:30 (00:25 is within
+    # 10 min of 00:20): waits 0, 10, 20 and 5 min, all for the headway. An outbound coaster ready
+    # at 00:05 is not held by ships coming in.
+    reqs = [coaster(1, 0.0), coaster(2, 0.0), coaster(3, 0.0), coaster(4, 25 / 60)]
+    out = MovementRequest(mmsi=9, name="OUT", dwt=4_000, draught_m=5.0, length_m=90, beam_m=15,
+                          direction="out", earliest_s=T0 + H / 12, berth_id="XS-NOIL-5K-1")
+    plan = schedule(port, [*reqs, out], ConstantTide(3.0), method="fcfs", pilots=MANY)
+    ships = by_mmsi(plan)
+    assert [(ships[m].entry_s - T0) / 60 for m in (1, 2, 3, 4)] == pytest.approx([0, 10, 20, 30], abs=1e-6)
+    assert [ships[m].wait_s / 60 for m in (1, 2, 3, 4)] == pytest.approx([0, 10, 20, 5], abs=1e-6)
+    assert all(set(ships[m].reasons) == {"headway"} for m in (2, 3, 4))
+    assert ships[9].entry_s == T0 + H / 12 and ships[9].wait_s == 0

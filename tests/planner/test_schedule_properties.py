@@ -97,6 +97,14 @@ def check_one_way(port: Port, plan: Sequence[PlannedMovement]) -> None:
                 assert a1 + 1200 <= b0 + 1e-3 or b1 + 1200 <= a0 + 1e-3, f"{ma} and {mb} meet on the axis"
 
 
+def check_headway(plan: Sequence[PlannedMovement]) -> None:
+    """Same-direction entries at least 10 min (ChannelRules' default headway) apart."""
+    for direction in ("in", "out"):
+        times = sorted(m.entry_s for m in plan if m.entry_s is not None and m.request.direction == direction)
+        for a, b in zip(times, times[1:], strict=False):
+            assert b - a >= 600.0 - 1e-3, f"{direction} entries {a} and {b} closer than the headway"
+
+
 def check_tide(port: Port, tide: TideModel, plan: Sequence[PlannedMovement]) -> None:
     pts = port.channel.control_points(0.5)
     for m in plan:
@@ -168,6 +176,7 @@ def test_any_plan_keeps_every_rule(port: Port, tide: TideModel, data: st.DataObj
         for m in plan:
             assert m.entry_s is None or m.entry_s >= m.request.earliest_s - 1e-6
         check_one_way(port, plan)
+        check_headway(plan)
         check_tide(port, tide, plan)
         check_pilots(plan, pilots)
         check_berths(plan)
