@@ -101,7 +101,7 @@ def check_headway(plan: Sequence[PlannedMovement]) -> None:
     """Same-direction entries at least 10 min (ChannelRules' default headway) apart."""
     for direction in ("in", "out"):
         times = sorted(m.entry_s for m in plan if m.entry_s is not None and m.request.direction == direction)
-        for a, b in zip(times, times[1:], strict=False):
+        for a, b in itertools.pairwise(times):
             assert b - a >= 600.0 - 1e-3, f"{direction} entries {a} and {b} closer than the headway"
 
 
