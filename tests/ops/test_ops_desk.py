@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -206,34 +207,47 @@ def test_the_zone_page_shows_its_kpis_as_the_test_computes_them_from_the_store(
     page.get_by_text("区域详情", exact=True).click()
 
 
-def _engine_phases(bus_url: str) -> dict[int, str]:
-    snap = engine_snapshot(bus_url)
-    cols = snap["vessels"]["columns"]
-    rows = [dict(zip(cols, r, strict=True)) for r in snap["vessels"]["rows"]]
-    return {int(r["mmsi"]): str(r["phase"]) for r in rows}
-
-
 def test_the_channel_sequence_tab_proposes_moves_of_ships_at_anchor_or_berth(desk: Any, demo: Any) -> None:
     page = desk
-    before = _engine_phases(demo.live.url)
-    page.get_by_text("航道排序", exact=True).click()  # opening the tab starts a first proposal
-    done = page.locator("[data-testid=sequence-time]")
-    done.wait_for(timeout=120_000)
-    first = done.get_attribute("data-ts")
-    page.wait_for_timeout(2500)  # the twin's clock moves on: the next proposal is for a later time
-    page.locator(".propose button").click()
-    page.locator("[data-testid=sequence-computing]").wait_for(timeout=10_000)
-    page.locator(f"[data-testid=sequence-time]:not([data-ts='{first}'])").wait_for(timeout=120_000)
-    table = page.locator("[data-testid=sequence-table]")
-    table.wait_for(timeout=10_000)
-    after = _engine_phases(demo.live.url)
-    mmsis = [int(x) for x in table.locator("tbody tr .mmsi").all_inner_texts()]
+    # The proposal is made from the desk's state at one twin time (its data-ts); a ship can be
+    # "approaching" only briefly, so the test records the phases of every state the desk's store
+    # holds meanwhile, by twin time, and checks the proposal against the state it was made from.
+    seen: dict[str, dict[int, set[str]]] = {}
+    stop = threading.Event()
+
+    def record() -> None:
+        while not stop.is_set():
+            state = demo.ops.store.state()
+            if state.ts_utc:
+                by_ship = seen.setdefault(state.ts_utc, {})
+                for mmsi, row in state.vessels.items():
+                    by_ship.setdefault(int(mmsi), set()).add(str(row.get("phase")))
+            stop.wait(0.02)
+
+    recorder = threading.Thread(target=record, daemon=True)
+    recorder.start()
+    try:
+        page.get_by_text("航道排序", exact=True).click()  # opening the tab starts a first proposal
+        done = page.locator("[data-testid=sequence-time]")
+        done.wait_for(timeout=120_000)
+        first = done.get_attribute("data-ts")
+        page.wait_for_timeout(2500)  # the twin's clock moves on: the next proposal is for a later time
+        page.locator(".propose button").click()
+        page.locator("[data-testid=sequence-computing]").wait_for(timeout=10_000)
+        page.locator(f"[data-testid=sequence-time]:not([data-ts='{first}'])").wait_for(timeout=120_000)
+        table = page.locator("[data-testid=sequence-table]")
+        table.wait_for(timeout=10_000)
+        made_at = page.locator("[data-testid=sequence-time]").get_attribute("data-ts")
+        mmsis = [int(x) for x in table.locator("tbody tr .mmsi").all_inner_texts()]
+    finally:
+        stop.set()
+        recorder.join(timeout=5)
     assert mmsis, "an empty proposal"
-    movable = ("at_anchor", "at_berth", "approaching")
-    reported = {m for phases in (before, after) for m, p in phases.items() if p in movable}
-    assert set(mmsis) <= reported, set(mmsis) - reported
-    moored = {m for phases in (before, after) for m, p in phases.items() if p in ("at_anchor", "at_berth")}
-    assert set(mmsis) & moored
+    assert made_at in seen, "the proposal's state time was never held by the desk's store"
+    phases = seen[made_at]
+    movable = {"at_anchor", "at_berth", "approaching"}
+    assert all(phases.get(m, set()) & movable for m in mmsis), {m: phases.get(m) for m in mmsis}
+    assert any(phases.get(m, set()) & {"at_anchor", "at_berth"} for m in mmsis)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "sequence_1366x768.png"))
     page.get_by_text("区域详情", exact=True).click()
