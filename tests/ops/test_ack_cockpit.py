@@ -14,14 +14,12 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from opskit import engine_snapshot
-
-from geodata import load_port
+from opskit import engine_snapshot, speeding_rows
 
 INGEST_TOKEN = "zjport-demo-ingest-token-0123456789"
 OPERATOR_TOKEN = "zjport-demo-operator-token-42"
@@ -62,29 +60,6 @@ def guarded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     shutil.rmtree(data, ignore_errors=True)
 
 
-def _speeding_rows(end: datetime) -> list[dict[str, Any]]:
-    """Inbound at 15 kn along the inner channel, a report every 10 s for 2 min ending at `end`."""
-    port = load_port()
-    t0 = end - timedelta(seconds=120)
-    rows = []
-    for i in range(13):
-        lon, lat = port.channel.position_at(55.0 + i * 10 * 15 * 1852 / 3600 / 1000)
-        rows.append(
-            {
-                "ts_utc": (t0 + timedelta(seconds=10 * i)).isoformat(),
-                "mmsi": MMSI,
-                "lat": lat,
-                "lon": lon,
-                "sog_kn": 15.0,
-                "cog_deg": 300.0,
-                "heading_deg": 300.0,
-                "nav_status": 0,
-                "source": "test",
-            }
-        )
-    return rows
-
-
 def _engine_alert(bus_url: str) -> dict[str, Any] | None:
     return next((a for a in engine_snapshot(bus_url).get("alerts", []) if a["id"] == ALERT_ID), None)
 
@@ -98,7 +73,7 @@ def _raise_alert(bus_url: str) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {INGEST_TOKEN}"}
     with connect(bus_url + "/ingest", additional_headers=headers) as ws:
         # one message per report: the rule times the excess over the reports the engine has applied
-        for row in _speeding_rows(now):
+        for row in speeding_rows(MMSI, now):
             ws.send(json.dumps({"v": 1, "kind": "ais_position", "rows": [row]}))
             assert "ack" in json.loads(ws.recv(timeout=15))
     for _ in range(60):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opskit import engine_snapshot
+from opskit import engine_snapshot, speeding_rows
 
 from feeds.live import LiveHandle, real_engine_factory, start_live
 from geodata import load_port
@@ -56,28 +56,9 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveHandle,
     live.stop()
 
 
-def _speeding_rows() -> list[dict[str, Any]]:
-    # inbound at 15 kn along the inner channel, a report every 10 s for 2 min ending now (the twin's
-    # clock is the wall clock without a simulator)
-    port = load_port()
-    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=125)
-    rows = []
-    for i in range(13):
-        lon, lat = port.channel.position_at(55.0 + i * 10 * 15 * 1852 / 3600 / 1000)
-        rows.append(
-            {
-                "ts_utc": (t0 + timedelta(seconds=10 * i)).isoformat(),
-                "mmsi": MMSI,
-                "lat": lat,
-                "lon": lon,
-                "sog_kn": 15.0,
-                "cog_deg": 300.0,
-                "heading_deg": 300.0,
-                "nav_status": 0,
-                "source": "test",
-            }
-        )
-    return rows
+def _just_before_now() -> datetime:
+    # the twin's clock is the wall clock without a simulator: the reports end 5 s ago
+    return datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=5)
 
 
 def _alert(bus_url: str) -> dict[str, Any] | None:
@@ -89,7 +70,7 @@ def test_an_acknowledgement_with_the_token_reaches_the_engine(chrome: Any, twin:
 
     live, ops = twin
     with connect(live.url + "/ingest", additional_headers={"Authorization": f"Bearer {INGEST_TOKEN}"}) as ws:
-        ws.send(json.dumps({"v": 1, "kind": "ais_position", "rows": _speeding_rows()}))
+        ws.send(json.dumps({"v": 1, "kind": "ais_position", "rows": speeding_rows(MMSI, _just_before_now())}))
         assert "ack" in json.loads(ws.recv(timeout=15))
     page = chrome.new_page(viewport={"width": 1366, "height": 768})
     page.goto(ops.url)
