@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import panel as pn
+import shapely
 import xarray as xr
 
 from dashboards.ops.acks import Acknowledger, check_operator
@@ -27,7 +28,14 @@ from dashboards.ops.export import export_zip
 from dashboards.ops.i18n import t
 from dashboards.ops.replaybar import ReplayBar
 from dashboards.ops.sequence import sequence_table
-from dashboards.ops.store import OpsState, OpsStore, needs_ack, open_alerts, vessels_in_zone
+from dashboards.ops.store import (
+    OpsState,
+    OpsStore,
+    alert_context_area,
+    needs_ack,
+    open_alerts,
+    vessels_in_zone,
+)
 from dashboards.ops.vessel import VesselPage
 from dashboards.ops.views import alerts_table, esc, local_time, parse_utc, zone_name, zone_page_parts
 from dashboards.ops.zone_kpi import WINDOW_HOURS, compute, zone_kpi_html
@@ -122,7 +130,7 @@ class OpsDesk:
             options={f"{h} h": h for h in WINDOW_HOURS}, value=6, css_classes=["zone-window"],
             stylesheets=[BUTTON_CSS],
         )
-        self.window_hours.param.watch(lambda _e: self.refresh(force=True), "value")
+        self.window_hours.param.watch(self._on_window, "value")
         self.kpi_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self._kpi_key: tuple[Any, ...] | None = None
         self.export_button = pn.widgets.FileDownload(
@@ -154,6 +162,8 @@ class OpsDesk:
             w.param.watch(lambda _e: self.refresh(force=True), "value")
         self.desk_html = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[CSS])
         self.ack_alert = pn.widgets.Select(sizing_mode="stretch_width")
+        self.ack_alert.param.watch(self._on_alert_pick, "value")
+        self.alert_focus: str | None = None  # an alert picked on the desk: its context goes on the map
         self.ack_by = pn.widgets.TextInput(sizing_mode="stretch_width")
         self.ack_token = pn.widgets.PasswordInput(sizing_mode="stretch_width")
         self.ack_note = pn.widgets.TextAreaInput(sizing_mode="stretch_width", height=60)
@@ -283,6 +293,7 @@ class OpsDesk:
     def select_zone(self, zone_id: str) -> None:
         """Open the zone's page and outline it on the map."""
         self.zone_id = zone_id
+        self.alert_focus = None
         self._picks += 1
         self.tabs.active = 0
         self._build_zone_list()
@@ -291,9 +302,29 @@ class OpsDesk:
     def select_vessel(self, mmsi: int) -> None:
         """Open the vessel's page (its track goes on the map)."""
         self.mmsi = mmsi
-        self._vessel_page.load(mmsi, self.shown_state().ts_utc)
+        self.alert_focus = None
+        self._vessel_page.load(mmsi, self.shown_state().ts_utc, hours=float(self.window_hours.value))
         self.tabs.active = 2
         self.refresh(force=True)
+
+    def _on_window(self, _event: Any) -> None:
+        if self.mmsi is not None:  # the vessel's track covers the chosen period too
+            self._vessel_page.load(self.mmsi, self.shown_state().ts_utc, hours=float(self.window_hours.value))
+        self.refresh(force=True)
+
+    def _on_alert_pick(self, event: Any) -> None:
+        """An alert picked on the alerts desk: its zone is outlined and its ship ringed on the map."""
+        self.alert_focus = str(event.new) if event.new else None
+        self.refresh(force=True)
+
+    def map_focus(self, state: OpsState) -> shapely.Polygon | shapely.MultiPolygon | None:
+        """What the map outlines: the picked alert's context (its zone, a ring round its ship), else the
+        selected zone."""
+        alert = state.alerts.get(self.alert_focus or "")
+        if alert is None:
+            zone = self.ctx.port.zones.get(self.zone_id or "")
+            return None if zone is None else zone.area
+        return alert_context_area(self.ctx.port, alert, state, self.ctx.zones)
 
     def _on_map_click(self, event: Any) -> None:
         click = event.new or {}
@@ -344,18 +375,13 @@ class OpsDesk:
         if state.version == self._seen and not force:
             return
         self._seen = state.version
-        zone = self.ctx.port.zones.get(self.zone_id or "")
         track = self._vessel_page.track_frame() if self.mmsi is not None else None
         # kept so that a click's row index finds the vessel the browser was showing
         if self.replay.at is None:
             self._shown_vessels = self.ctx.deck.vessel_data(state.version, state.vessels)
         else:
             self._shown_vessels = self.ctx.deck.rows_frame(state.vessels)
-        self.map.object = self.ctx.deck.spec(
-            self._shown_vessels,
-            None if zone is None else zone.area,
-            track,
-        )
+        self.map.object = self.ctx.deck.spec(self._shown_vessels, self.map_focus(state), track)
         self._draw_zone(state)
         self._draw_desk(state)
         self.vessel_html.object = (

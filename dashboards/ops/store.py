@@ -12,11 +12,15 @@ port model); they compute nothing the engine should own.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+import shapely
+import shapely.affinity
 
 from dashboards.bus_client import BusSubscriber
 from twin.port import Port
@@ -191,6 +195,32 @@ def alert_zone(alert: Mapping[str, Any], state: OpsState, zones: Mapping[str, st
         vessel = state.vessels.get(int(mmsi))
         return None if vessel is None else vessel.get("zone_id")
     return None
+
+
+RING_M = 400.0  # radius of the ring drawn round an alert's ship
+
+
+def alert_context_area(
+    port: Port, alert: Mapping[str, Any], state: OpsState, zones: Mapping[str, str]
+) -> shapely.Polygon | shapely.MultiPolygon | None:
+    """An alert's context on the map: the outline of its zone (`alert_zone`) and, when its subject is
+    a ship the state has a position for, a ring of `RING_M` round the ship; None when neither is known."""
+    parts: list[shapely.Polygon] = []
+    zone = port.zones.get(alert_zone(alert, state, zones) or "")
+    if zone is not None:
+        parts += list(zone.area.geoms) if isinstance(zone.area, shapely.MultiPolygon) else [zone.area]
+    mmsi = alert.get("mmsi", alert.get("subject"))
+    vessel = state.vessels.get(int(mmsi)) if str(mmsi).isdigit() else None
+    if vessel is not None and vessel.get("lon") is not None and vessel.get("lat") is not None:
+        lon, lat = float(vessel["lon"]), float(vessel["lat"])
+        dlat = RING_M / 111_320.0
+        ring = shapely.affinity.scale(
+            shapely.Point(lon, lat).buffer(dlat, 32), xfact=1.0 / math.cos(math.radians(lat)), yfact=1.0
+        )
+        parts.append(ring)
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else shapely.MultiPolygon(parts)
 
 
 def is_open(alert: Mapping[str, Any]) -> bool:

@@ -36,6 +36,7 @@ class VesselPage:
         self.port = port
         self.history_dir = history_dir
         self.mmsi: int | None = None
+        self.hours = TRACK_HOURS
         self.track = pl.DataFrame(
             schema={"ts_utc": pl.Datetime("us", "UTC"), "lon": pl.Float64, "lat": pl.Float64}
         )
@@ -43,9 +44,11 @@ class VesselPage:
         self.records: VesselRecords | None = None
         self._route_cache: dict[tuple[Any, ...], RouteUkc] = {}
 
-    def load(self, mmsi: int, until_iso: str | None = None) -> None:
-        """Read the vessel's last `TRACK_HOURS` of positions and its latest static report."""
+    def load(self, mmsi: int, until_iso: str | None = None, hours: float = TRACK_HOURS) -> None:
+        """Read the vessel's positions of the `hours` up to `until_iso` (the desk's chosen period ending
+        at the shown time, live or replayed) and its latest static report."""
         self.mmsi = mmsi
+        self.hours = hours
         self.static = {}
         self.records = None
         self.track = self.track.clear()
@@ -53,10 +56,12 @@ class VesselPage:
             return
         end = parse_utc(until_iso)
         self.records = read_vessel_records(self.history_dir, mmsi, end)
-        start = None if end is None else end - timedelta(hours=TRACK_HOURS)
+        start = None if end is None else end - timedelta(hours=hours)
+        positions = read_history(self.history_dir, "ais_position", start=start).filter(pl.col("mmsi") == mmsi)
+        if end is not None:
+            positions = positions.filter(pl.col("ts_utc") <= end)
         self.track = (
-            read_history(self.history_dir, "ais_position", start=start)
-            .filter(pl.col("mmsi") == mmsi)
+            positions
             .select("ts_utc", "lon", "lat")
             .sort("ts_utc")
             .collect()
@@ -127,7 +132,7 @@ class VesselPage:
         )
         parts.append(
             f"<h3>{esc(t('track', lang))}</h3><p data-testid='track-points'>{self.track.height} "
-            f"{esc(t('track_points', lang))} ({TRACK_HOURS:g} {esc(t('h', lang))})</p>"
+            f"{esc(t('track_points', lang))} ({self.hours:g} {esc(t('h', lang))})</p>"
         )
         parts.append(f"<h3>{esc(t('port_call_events', lang))}</h3>")
         parts.append(events_list(self.port, state, vessel_events(state, mmsi), lang, "vessel-events"))

@@ -21,6 +21,9 @@ from typing import Any
 import pytest
 from opskit import engine_snapshot, speeding_rows
 
+from geodata import load_port
+from twin.engine import VESSEL_COLUMNS
+
 INGEST_TOKEN = "zjport-demo-ingest-token-0123456789"
 OPERATOR_TOKEN = "zjport-demo-operator-token-42"
 MMSI = 412777003
@@ -58,6 +61,30 @@ def guarded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     yield running
     running.stop()
     shutil.rmtree(data, ignore_errors=True)
+
+
+# how many polygons the desk's outline layer holds in the browser (-1: no outline layer)
+HIGHLIGHT_POLYGONS_JS = """(() => {
+  for (const doc of Bokeh.documents) {
+    for (const m of doc._all_models.values()) {
+      if (m.data === undefined || m.data === null) continue;
+      const d = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+      if ('_layer_zone-highlight' in d) return Array.from(d.polygon).length;
+    }
+  }
+  return -1;
+})"""
+
+
+def _zone_polygons(demo: Any, alert: dict[str, Any]) -> list[Any]:
+    """The polygons of the zone the engine puts the alert's ship in (the desk outlines them)."""
+    zone_id = next(
+        r[VESSEL_COLUMNS.index("zone_id")]
+        for r in engine_snapshot(demo.live.url)["vessels"]["rows"]
+        if r[0] == MMSI
+    )
+    area = load_port().zones[zone_id].area
+    return list(getattr(area, "geoms", [area]))
 
 
 def _engine_alert(bus_url: str) -> dict[str, Any] | None:
@@ -123,6 +150,9 @@ def test_an_ack_with_the_token_changes_the_alert_on_the_desk_and_the_cockpit(
     picker = desk.locator("select:visible").nth(2)  # zone, kind, then the alert picker
     label = picker.locator("option", has_text=alert["text_zh"]).first.inner_text()
     picker.select_option(label=label)
+    # the alert's context goes on the map: its zone outlined and a ring round the speeding ship
+    desk.wait_for_function(HIGHLIGHT_POLYGONS_JS + "() >= 2", timeout=20_000)
+    assert desk.evaluate(HIGHLIGHT_POLYGONS_JS + "()") == 1 + len(_zone_polygons(demo, alert))
     desk.locator("textarea").fill("已通知引航员减速 / pilot told to slow down")
     desk.locator("input[type=text]:visible").first.fill("VTS 值班员")
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import shapely
 
 from dashboards.ops.acks import AckResult, check_operator
 from dashboards.ops.store import (
     OpsStore,
+    alert_context_area,
     alert_zone,
     needs_ack,
     open_alerts,
@@ -244,3 +247,27 @@ def test_the_depth_grid_averages_blocks_leaves_out_land_and_colours_like_the_bat
     xs = [p[0] for p in first["polygon"]]
     ys = [p[1] for p in first["polygon"]]
     assert (min(xs), max(xs)) == (109.995, 110.015) and (min(ys), max(ys)) == (20.995, 21.015)
+
+
+def test_an_alerts_context_is_its_zone_and_a_400_m_ring_round_its_ship(port: Any) -> None:
+    zones = zone_of_feature(port)
+    store = OpsStore("ws://127.0.0.1:9/stream")
+    store._merge(snapshot(vessels={"columns": COLS, "rows": [row(7, "Z-ANC-IN-1")]}))
+    state = store.state()
+    ship_alert = {"id": "u", "rule": "ukc", "priority": "alarm", "state": "raised", "subject": 7}
+    area = alert_context_area(port, ship_alert, state, zones)
+    assert isinstance(area, shapely.MultiPolygon) and len(area.geoms) == 2
+    zone_part, ring = area.geoms
+    assert zone_part.equals(port.zones["Z-ANC-IN-1"].area)
+    # the ring: centred on the ship (110.5 E, 21.1 N), 400 m in every direction. Degrees per metre:
+    # 1 / 111,320 of latitude, and 1 / (111,320 · cos 21.1°) = 1 / 103,866 of longitude.
+    lon0, lat0, lon1, lat1 = ring.bounds
+    assert (lon0 + lon1) / 2 == pytest.approx(110.5) and (lat0 + lat1) / 2 == pytest.approx(21.1)
+    assert (lat1 - lat0) / 2 * 111_320 == pytest.approx(400.0, rel=1e-6)
+    assert (lon1 - lon0) / 2 * 111_320 * math.cos(math.radians(21.1)) == pytest.approx(400.0, rel=1e-6)
+    # an alert on a feature: only its zone; on nothing the desk knows: nothing
+    feature_alert = {"id": "a", "rule": "anchor_wait", "state": "raised", "subject": "ANC-IN-1"}
+    assert alert_context_area(port, feature_alert, state, zones).equals(  # type: ignore[union-attr]
+        port.zones[zones["ANC-IN-1"]].area
+    )
+    assert alert_context_area(port, {"id": "x", "subject": 99}, state, zones) is None

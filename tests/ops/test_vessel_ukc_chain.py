@@ -330,3 +330,36 @@ def test_settings_come_from_the_bundled_ukc_alert_rule() -> None:
     s = bundled_settings()
     assert (s.outer_pct, s.inner_pct, s.minimum_m, s.squat_method) == (15.0, 10.0, 0.5, "barrass-confined")
     assert dataclasses.replace(s.rule("outer")) == UkcRule(0.15, 0.5)
+
+
+def test_the_track_covers_the_chosen_period_ending_at_the_shown_time(tmp_path: Path) -> None:
+    # One fix of the ship every hour from 00:00 to 10:00 (11 fixes) and one of another ship. Shown at
+    # 08:00: a 1 h period holds the fixes of 07:00 and 08:00 (start and end included), 3 h those of
+    # 05:00-08:00 (4), 24 h all nine up to 08:00; nothing after the shown time (09:00, 10:00).
+    from feeds.schema import AIS_POSITION
+
+    t0 = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
+    fixes = [(t0 + timedelta(hours=h), MMSI, 21.0 + h / 100) for h in range(11)]
+    fixes.append((t0 + timedelta(hours=8), 413999999, 20.0))
+    frame = pl.DataFrame(
+        {"ts_utc": [f[0] for f in fixes], "mmsi": [f[1] for f in fixes], "lat": [f[2] for f in fixes],
+         "lon": [110.4] * len(fixes), "sog_kn": [10.0] * len(fixes), "cog_deg": [0.0] * len(fixes),
+         "heading_deg": [0.0] * len(fixes), "nav_status": [0] * len(fixes), "source": ["test"] * len(fixes)},
+        schema=AIS_POSITION,
+    )
+    write_frame(tmp_path, "ais_position", frame)
+    page = VesselPage(load_port_for_track(), tmp_path)
+    shown = "2026-11-28T08:00:00Z"
+    for hours, lats in ((1, [21.07, 21.08]), (3, [21.05, 21.06, 21.07, 21.08]),
+                        (24, [21.0 + h / 100 for h in range(9)])):
+        page.load(MMSI, shown, hours=hours)
+        assert page.track["lat"].to_list() == pytest.approx(lats)
+        assert f"({hours} " in "".join(
+            part for part in page.html(OpsState(), MMSI, "en").split("data-testid='track-points'")[1:2]
+        )
+
+
+def load_port_for_track() -> Any:
+    from geodata import load_port
+
+    return load_port()
