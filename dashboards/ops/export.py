@@ -42,6 +42,7 @@ from dashboards.browser import CHROMIUM
 from dashboards.ops.deck import vessel_frame
 from dashboards.ops.store import OpsState, alert_zone, vessels_in_zone
 from dashboards.ops.views import local_time, parse_utc
+from feeds.replay import REPLAY_SCHEMA
 from feeds.store import read_history
 from layers import deck_spec, port_layers, vessel_layers
 from twin.port import Port
@@ -49,13 +50,9 @@ from twin.port import Port
 ZONE_COLUMNS = ("mmsi", "name", "ship_class", "draught_m", "phase", "sog_kn", "lon", "lat", "zone_id")
 EVENT_COLUMNS = ("ts_utc", "mmsi", "event", "location_id")
 ALERT_COLUMNS = ("id", "rule", "priority", "raised_utc", "state")
+# a track point is the stored replay row cut to position and motion: one schema, so the two cannot drift
 TRACK_SCHEMA: dict[str, pl.DataType] = {
-    "mmsi": pl.Int64(),
-    "ts_utc": pl.Datetime("us", "UTC"),
-    "lon": pl.Float64(),
-    "lat": pl.Float64(),
-    "sog_kn": pl.Float64(),
-    "cog_deg": pl.Float64(),
+    name: REPLAY_SCHEMA[name] for name in ("mmsi", "ts_utc", "lon", "lat", "sog_kn", "cog_deg")
 }
 MAP_SIZE = (1280, 800)  # px, width × height of map.png
 MAP_TIMEOUT_S = 120.0  # SwiftShader on 2 busy cores draws the port with bathymetry in ~5–15 s
