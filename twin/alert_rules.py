@@ -733,6 +733,17 @@ def _gate_zone(port: Port, gate_id: str) -> str | None:
     )
 
 
+def _gate_place(port: Port, gate_id: str | None) -> tuple[float | None, float | None, str | None]:
+    """Lon, lat (degrees) and gate-complex zone id of gate `gate_id`; None each where unknown."""
+    gate = port.gates.get(gate_id) if gate_id is not None else None
+    loc = gate.location if gate else None
+    return (
+        None if loc is None else loc.x,
+        None if loc is None else loc.y,
+        None if gate_id is None else _gate_zone(port, gate_id),
+    )
+
+
 def check_gate_queue(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Finding]:
     """A gate's estimated queue (trucks) above `queue_max` (per gate if given); cleared at or
     below the limit − `clear_margin`."""
@@ -744,7 +755,6 @@ def check_gate_queue(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Find
             continue
         gate = ctx.port.gates.get(gid)
         zh, en = (gate.name_zh, gate.name_en) if gate else (gid, gid)
-        loc = gate.location if gate else None
         out.append(
             Finding(
                 gid,
@@ -754,9 +764,7 @@ def check_gate_queue(rule: RuleSpec, ctx: Context, open_: set[str]) -> list[Find
                 f"{zh} 排队约 {queue} 辆，超过 {limit:g} 辆",
                 f"{en}: about {queue} trucks queueing, over {limit:g}",
                 None,
-                None if loc is None else loc.x,
-                None if loc is None else loc.y,
-                _gate_zone(ctx.port, gid),
+                *_gate_place(ctx.port, gid),
                 {"gate_id": gid},
             )
         )
@@ -781,7 +789,6 @@ def check_truck_turn_time(rule: RuleSpec, ctx: Context, open_: set[str]) -> list
         if mean <= limit:
             continue
         gates = [g for g in ctx.port.gates.values() if g.terminal == terminal]
-        loc = gates[0].location if gates else None
         m = _step(mean, 5.0)
         out.append(
             Finding(
@@ -792,9 +799,7 @@ def check_truck_turn_time(rule: RuleSpec, ctx: Context, open_: set[str]) -> list
                 f"{terminal} 码头集卡平均周转 {m:g} 分钟，超过 {p['turn_time_max_min']:g} 分钟",
                 f"{terminal}: mean truck turn time {m:g} min, over {p['turn_time_max_min']:g} min",
                 None,
-                None if loc is None else loc.x,
-                None if loc is None else loc.y,
-                _gate_zone(ctx.port, gates[0].id) if gates else None,
+                *_gate_place(ctx.port, gates[0].id if gates else None),
                 {"terminal": terminal, "visits": len(turns)},
             )
         )
