@@ -14,7 +14,7 @@ import io
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from dashboards.ops.deck import VESSEL_LAYER_IDS, DeckBuilder
 from dashboards.ops.export import export_zip
 from dashboards.ops.i18n import t
 from dashboards.ops.replaybar import ReplayBar
-from dashboards.ops.sequence import sequence_table
+from dashboards.ops.sequence import proposed_plans, sequence_table
 from dashboards.ops.store import (
     OpsState,
     OpsStore,
@@ -95,19 +95,6 @@ class Proposal:
     fcfs: SchedulePlan | None
     error: str | None
     replayed: bool
-
-
-def propose_plans(port: Port, state: OpsState, now_iso: str) -> tuple[SchedulePlan, SchedulePlan]:
-    """The optimised plan and the FCFS baseline of the next 24 h, as `sequence.sequence_html` computes
-    them (kept as plans so that a language switch re-renders without re-running the optimiser)."""
-    from twin.schedule_demand import proposed_sequence
-    from twin.tide import read_constituents_toml
-
-    now_s = datetime.fromisoformat(now_iso.replace("Z", "+00:00")).astimezone(UTC).timestamp()
-    tide = read_constituents_toml(port.files["tide"])
-    plan = proposed_sequence(port, state, now_s, tide, method="optimised")
-    fcfs = proposed_sequence(port, state, now_s, tide, method="fcfs")
-    return plan, fcfs
 
 
 class OpsDesk:
@@ -500,7 +487,7 @@ class OpsDesk:
 
         def work() -> None:
             try:
-                plan, fcfs = propose_plans(port, state, now_iso)
+                plan, fcfs = proposed_plans(port, state, now_iso)
                 self._proposal = Proposal(now_iso, plan, fcfs, None, self.replay.at is not None)
             except Exception as exc:  # shown to the operator verbatim; the desk keeps running
                 self._proposal = Proposal(now_iso, None, None, f"{type(exc).__name__}: {exc}", False)

@@ -126,11 +126,12 @@ def sequence_table(port: Port, plan: SchedulePlan, lang: str, fcfs: SchedulePlan
     return "".join(parts)
 
 
-def sequence_html(port: Port, state: OpsState | Mapping[str, Any], now_iso: str, lang: str, *,
-                  tide: TideLevel | None = None, pilots: PilotRules | None = None,
-                  method: str = "optimised", compare_fcfs: bool = True) -> str:
-    """The proposed sequence of the next 24 h from `state` (an `OpsState` or a protocol v1 snapshot dict)
-    at `now_iso` (ISO 8601 UTC), in `lang` ("zh" or "en"). `tide` defaults to the port's bundled
+def proposed_plans(port: Port, state: OpsState | Mapping[str, Any], now_iso: str, *,
+                   tide: TideLevel | None = None, pilots: PilotRules | None = None,
+                   method: str = "optimised", compare_fcfs: bool = True,
+                   ) -> tuple[SchedulePlan, SchedulePlan | None]:
+    """The plan of the next 24 h from `state` at `now_iso` (ISO 8601 UTC) by `method`, and the FCFS
+    baseline (None when not asked for or when `method` is fcfs). `tide` defaults to the port's bundled
     constituents (read once per file). Raises ValueError for a bad time or method."""
     from twin.schedule_demand import proposed_sequence
 
@@ -139,4 +140,14 @@ def sequence_html(port: Port, state: OpsState | Mapping[str, Any], now_iso: str,
     plan = proposed_sequence(port, state, now_s, level, method=method, pilots=pilots)
     fcfs = proposed_sequence(port, state, now_s, level, method="fcfs", pilots=pilots) \
         if compare_fcfs and method != "fcfs" else None
+    return plan, fcfs
+
+
+def sequence_html(port: Port, state: OpsState | Mapping[str, Any], now_iso: str, lang: str, *,
+                  tide: TideLevel | None = None, pilots: PilotRules | None = None,
+                  method: str = "optimised", compare_fcfs: bool = True) -> str:
+    """The proposed sequence of the next 24 h from `state` (an `OpsState` or a protocol v1 snapshot dict)
+    at `now_iso` (ISO 8601 UTC), in `lang` ("zh" or "en"); see `proposed_plans`."""
+    plan, fcfs = proposed_plans(port, state, now_iso, tide=tide, pilots=pilots, method=method,
+                                compare_fcfs=compare_fcfs)
     return sequence_table(port, plan, lang, fcfs)
