@@ -24,25 +24,15 @@ from geodata import load_port
 TOKEN = "zjport-ack-test-token-0123456789"
 MMSI = 412777001
 
-
 # the bundled channel-speed rule, but raised at once (the bundled one waits 30 s of the twin's clock)
-RULES = """
-[rules.channel_speed]
-kind = "channel_speed"
-priority = "warning"
-limit_kn = 12.5
-clear_margin_kn = 0.5
-min_duration_s = 0.0
-"""
+RULES = Path(__file__).parents[1] / "data" / "alerts" / "channel_speed_at_once.toml"
 
 
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveHandle]:
     port = load_port()
-    rules = tmp_path / "alerts.toml"
-    rules.write_text(RULES, encoding="utf-8")
     handle = start_live(port, ws_port=0, journal_dir=tmp_path / "journal", token=TOKEN,
-                        make_engine=real_engine_factory(port, rules))
+                        make_engine=real_engine_factory(port, RULES))
     yield handle
     handle.stop()
 

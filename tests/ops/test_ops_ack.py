@@ -23,14 +23,8 @@ INGEST_TOKEN = "zjport-ops-ingest-token-0123456789"
 OPERATOR_TOKEN = "zjport-ops-operator-token-42"
 MMSI = 412777002
 ALERT_ID = f"channel_speed:{MMSI}"
-RULES = """
-[rules.channel_speed]
-kind = "channel_speed"
-priority = "warning"
-limit_kn = 12.5
-clear_margin_kn = 0.5
-min_duration_s = 0.0
-"""
+# the bundled channel-speed rule, but raised at once (the bundled one waits 30 s of the twin's clock)
+RULES = Path(__file__).parents[1] / "data" / "alerts" / "channel_speed_at_once.toml"
 
 
 @pytest.fixture(scope="module")
@@ -39,14 +33,12 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveHandle,
 
     tmp = tmp_path_factory.mktemp("opsack")
     port = load_port()
-    rules = tmp / "alerts.toml"
-    rules.write_text(RULES, encoding="utf-8")
     live = start_live(
         port,
         ws_port=0,
         journal_dir=tmp / "journal",
         token=INGEST_TOKEN,
-        make_engine=real_engine_factory(port, rules),
+        make_engine=real_engine_factory(port, RULES),
     )
     ops = start_ops_server(
         port, live.url + "/stream", http_port=0, operator_token=OPERATOR_TOKEN, ingest_token=INGEST_TOKEN
