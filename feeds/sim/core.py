@@ -28,7 +28,7 @@ import polars as pl
 from feeds.schema import UTC_US
 from feeds.sim.fleet import CLASSES, SERVICE_CRAFT, Particulars, draw_particulars
 from feeds.sim.landside import customs_events, gate_events, tide_readings
-from feeds.sim.plan import KN, Call, Leg, Planner
+from feeds.sim.plan import KN, BookingMark, Call, Leg, Planner
 from feeds.sim.routes import Path, router_for
 from twin.port import Port
 from twin.schedule import PilotRules, improve_order
@@ -239,7 +239,7 @@ class Simulation:
             return self._plan_scheduled(ships)
         for t, k, ship in ships:
             if self.config.per_call_rng:
-                self.planner.rng = np.random.default_rng([self.config.seed, 100, k])
+                self.planner.rng = self._call_rng(k)
             call = self.planner.plan(ship, t, 1)
             if call is None:
                 self.unplanned.append(ship)
@@ -247,6 +247,11 @@ class Simulation:
             elif call.t_end > self.t0 and call.t_start < self.t1:
                 calls.append(call)
         return calls
+
+    def _call_rng(self, k: int) -> np.random.Generator:
+        """The plan stream of arrival `k` alone (per_call_rng and the scheduled modes share it, so the
+        two plan a call alike)."""
+        return np.random.default_rng([self.config.seed, 100, k])
 
     def _plan_scheduled(self, ships: list[tuple[float, int, Particulars]]) -> list[Call]:
         """Arrivals in rolling batches of SCHEDULE_BATCH_H hours, each batch committed in the order of
@@ -258,7 +263,7 @@ class Simulation:
 
         def plan(item: tuple[float, int, Particulars]) -> Call | None:
             t, k, ship = item
-            planner.rng = np.random.default_rng([self.config.seed, 100, k])
+            planner.rng = self._call_rng(k)
             return planner.plan(ship, t, 1)
 
         def wait_s(item: tuple[float, int, Particulars], call: Call | None) -> float:
@@ -289,7 +294,7 @@ class Simulation:
                 planner.restore(mark)
 
                 def cost(o: Sequence[int], batch: list[tuple[float, int, Particulars]] = batch,
-                         mark: tuple[dict[str, int], int, dict[str, int], int] = mark) -> float:
+                         mark: BookingMark = mark) -> float:
                     planner.restore(mark)
                     return sum(wait_s(batch[k], plan(batch[k])) for k in o)
 

@@ -39,6 +39,8 @@ from twin.schedule import PilotPool, PilotRules
 
 KN = 1852.0 / 3600.0  # m/s per knot
 STEP_S = 600.0  # search step of the planner
+# booking list sizes per berth, one-way list size, sizes per anchorage, pilot log mark (Planner.checkpoint)
+BookingMark = tuple[dict[str, int], int, dict[str, int], int]
 TURNOVER_S = 1800.0
 ONE_WAY_MARGIN_S = 1200.0
 UKC_FRACTION = 0.10
@@ -220,12 +222,12 @@ class Planner:
             raise RuntimeError(f"no pilot for the transit {t0:.0f}-{t1:.0f} that was checked free")
         self.pilots.book(p, a, b)
 
-    def checkpoint(self) -> tuple[dict[str, int], int, dict[str, int], int]:
+    def checkpoint(self) -> BookingMark:
         """The sizes of every booking list: `restore` undoes the calls planned since (they only append)."""
         return ({b: len(v) for b, v in self.berth_busy.items()}, len(self.one_way),
                 {a: len(v) for a, v in self.anchor_points.items()}, self.pilots.mark() if self.pilots else 0)
 
-    def restore(self, mark: tuple[dict[str, int], int, dict[str, int], int]) -> None:
+    def restore(self, mark: BookingMark) -> None:
         """Forget every booking made after `checkpoint()` returned `mark`."""
         berths, one_way, anchors, pilots = mark
         for b, n in berths.items():
