@@ -415,25 +415,24 @@ class Engine:
         if EngineConfig.from_dict(state["config"]) != self.config:
             raise ValueError("the state was written under another EngineConfig; build a new engine")
         self._reset_state()
-        eng = self
-        eng.seq = state["seq"]
-        eng.now_us = state["now_us"]
-        eng.vessels = {d["mmsi"]: VesselState.from_dict(d) for d in state["vessels"]}
-        eng.call_counts = {int(k): n for k, n in state["call_counts"].items()}
-        eng.calls = {c["call_id"]: dataclass_from(CallRecord, c) for c in state["calls"]}
-        eng.event_log = [tuple(e) for e in state["events"]]
-        eng.declarations = {d["declaration_id"]: dataclass_from(Declaration, d)
-                            for d in state["declarations"]}
-        eng.gate_log = [tuple(g) for g in state["gate_log"]]
-        eng.feeds = {k: dataclass_from(FeedState, f) for k, f in state["feeds"].items()}
-        eng.tide_level_m, eng.tide_station = state["tide"]
-        eng.cargo = state["cargo"]
-        eng.cargo_by_mmsi = {int(k): v for k, v in state["cargo_by_mmsi"].items()}
-        eng.alerts = state["alerts"]
-        eng.trend = state["trend"]
-        eng.next_trend_us = state["next_trend_us"]
-        eng.ignored = state["ignored"]
-        eng._sent = state.get("sent", eng._sent)
+        self.seq = state["seq"]
+        self.now_us = state["now_us"]
+        self.vessels = {d["mmsi"]: VesselState.from_dict(d) for d in state["vessels"]}
+        self.call_counts = {int(k): n for k, n in state["call_counts"].items()}
+        self.calls = {c["call_id"]: dataclass_from(CallRecord, c) for c in state["calls"]}
+        self.event_log = [tuple(e) for e in state["events"]]
+        self.declarations = {d["declaration_id"]: dataclass_from(Declaration, d)
+                             for d in state["declarations"]}
+        self.gate_log = [tuple(g) for g in state["gate_log"]]
+        self.feeds = {k: dataclass_from(FeedState, f) for k, f in state["feeds"].items()}
+        self.tide_level_m, self.tide_station = state["tide"]
+        self.cargo = state["cargo"]
+        self.cargo_by_mmsi = {int(k): v for k, v in state["cargo_by_mmsi"].items()}
+        self.alerts = state["alerts"]
+        self.trend = state["trend"]
+        self.next_trend_us = state["next_trend_us"]
+        self.ignored = state["ignored"]
+        self._sent = state.get("sent", self._sent)
 
     @classmethod
     def from_snapshot_bytes(cls, port: Port, data: bytes) -> Engine:
