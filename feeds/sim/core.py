@@ -98,8 +98,8 @@ class SimConfig:
         """The pilot pool's rules, or None for no pilot limit."""
         if not self.pilots:
             return None
-        kw = dict(self.pilots)
-        return PilotRules(**{k: (int(v) if k == "count" else float(v)) for k, v in kw.items()})  # type: ignore[arg-type]
+        kw = {k: float(v) for k, v in self.pilots}
+        return PilotRules(count=int(kw.pop("count", PilotRules.count)), **kw)
 
 
 @dataclass(frozen=True)
