@@ -34,7 +34,7 @@ a file: the caller passes the rows and the window (whose end is "now").
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -189,9 +189,7 @@ def anchorage_figures(members: set[str], window: Window, inputs: ZoneInputs, low
         _count("departures", departures.height, "anchorage_wait_h", held, lower),
         done_mean, done_max,
         # at the end: a wait still going began at an arrival the desk may not hold
-        ZoneFigure(now_mean.key, now_mean.value, "h", True, now_mean.kpi_id, now_mean.n, now_mean.unknown,
-                   lower),
-        ZoneFigure(now_max.key, now_max.value, "h", True, now_max.kpi_id, now_max.n, now_max.unknown, lower),
+        replace(now_mean, at_end=True, lower_bound=lower), replace(now_max, at_end=True, lower_bound=lower),
     ]
     return figures, {"arrivals": arrivals, "departures": departures, "wait_done": done, "wait_now": ongoing}
 
