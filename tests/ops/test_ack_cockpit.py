@@ -11,10 +11,8 @@ The cockpit and the desk are open side by side in two pages; neither is reloaded
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ import pytest
 from opskit import engine_snapshot, speeding_rows
 
 from geodata import load_port
+from tests.conftest import running_demo
 from twin.engine import VESSEL_COLUMNS
 
 INGEST_TOKEN = "zjport-demo-ingest-token-0123456789"
@@ -35,32 +34,12 @@ SHOTS = Path(__file__).resolve().parent / "screenshots"
 def guarded_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The demo with both tokens configured, at ×10 (a warning escalates after 10 simulated minutes:
     one real minute, longer than the test needs, so the alert's text stays as the picker shows it)."""
-    from dashboards.demo import start_demo
-
-    saved = {k: os.environ.get(k) for k in ("TWIN_OPERATOR_TOKEN", "TWIN_INGEST_TOKEN")}
-    os.environ["TWIN_OPERATOR_TOKEN"] = OPERATOR_TOKEN
-    os.environ["TWIN_INGEST_TOKEN"] = INGEST_TOKEN
-    data = tmp_path_factory.mktemp("ackdemo")
-    try:
-        running = start_demo(
-            seed=11,
-            speed=10.0,
-            hours=6.0,
-            start=datetime(2026, 11, 28, tzinfo=UTC),
-            cockpit_port=0,
-            bus_port=0,
-            ops_port=0,
-            data_dir=data,
-        )
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    yield running
-    running.stop()
-    shutil.rmtree(data, ignore_errors=True)
+    tokens: dict[str, str | None] = {
+        "TWIN_OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "TWIN_INGEST_TOKEN": INGEST_TOKEN,
+    }
+    with running_demo(tmp_path_factory.mktemp("ackdemo"), env=tokens, speed=10.0, ops_port=0) as running:
+        yield running
 
 
 # how many polygons the desk's outline layer holds in the browser (-1: no outline layer)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from dashboards.demo import add_arguments
+from tests.conftest import running_demo
 
 pytestmark = pytest.mark.slow
 
@@ -25,26 +24,12 @@ def test_demo_arguments_name_the_planner_port_and_scenarios_folder() -> None:
 
 
 def test_start_demo_serves_the_planner_page(tmp_path: Path, scenarios_dir: Path) -> None:
-    from dashboards.demo import start_demo
-
-    demo = start_demo(
-        seed=3,
-        speed=60.0,
-        hours=1.0,
-        start=datetime(2026, 11, 28, tzinfo=UTC),
-        cockpit_port=0,
-        bus_port=0,
-        planner_port=0,
-        scenarios_dir=scenarios_dir,
-        data_dir=tmp_path / "data",
-    )
-    try:
+    with running_demo(
+        tmp_path / "data", seed=3, speed=60.0, hours=1.0, planner_port=0, scenarios_dir=scenarios_dir
+    ) as demo:
         assert demo.planner_url is not None and demo.planner_url.endswith("/planner")
         assert demo.ops_url is None  # each screen is opt-in for the function
         with urllib.request.urlopen(demo.planner_url + "?lang=en", timeout=120) as reply:
             page = reply.read().decode("utf-8")
         assert reply.status == 200 and "<title>Zhanjiang planner</title>" in page
         assert demo.planner.store.catalogue()[-1].key == "file:pocket.toml"
-    finally:
-        demo.stop()
-        shutil.rmtree(tmp_path / "data", ignore_errors=True)
