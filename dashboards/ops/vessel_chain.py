@@ -109,19 +109,20 @@ def chain_parts(history_dir: Path) -> int:
     return _parts(history_dir, "customs_event") + _parts(history_dir, CARGO_KIND)
 
 
-def read_cargo(history_dir: Path) -> pl.DataFrame | None:
-    """Every stored `port_call_cargo` row (`feeds.schema.PORT_CALL_CARGO`), or None when the store
-    holds none (a store written before the live twin kept the kind, or by another writer)."""
+def read_cargo(history_dir: Path, mmsi: int | None = None) -> pl.DataFrame | None:
+    """The stored `port_call_cargo` rows (`feeds.schema.PORT_CALL_CARGO`), only `mmsi`'s when given
+    (filtered before collecting), or None when the store holds none (a store written before the live
+    twin kept the kind, or by another writer)."""
     if not _parts(history_dir, CARGO_KIND):
         return None
-    return read_history(history_dir, CARGO_KIND).collect()
+    rows = read_history(history_dir, CARGO_KIND)
+    return (rows if mmsi is None else rows.filter(pl.col("mmsi") == mmsi)).collect()
 
 
 def read_vessel_records(history_dir: Path, mmsi: int, at: datetime | None) -> VesselRecords:
     """The vessel's customs rows since `at` − LOOKBACK_DAYS (all when `at` is None) and cargo rows."""
     parts = chain_parts(history_dir)  # before reading: a part written meanwhile is read next time
-    cargo = read_cargo(history_dir)
-    mine = cargo.filter(pl.col("mmsi") == mmsi) if cargo is not None else None
+    mine = read_cargo(history_dir, mmsi)
     calls = [] if mine is None else mine["call_id"].drop_nulls().unique().to_list()
     start = None if at is None else at - timedelta(days=LOOKBACK_DAYS)
     customs = (
