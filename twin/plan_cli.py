@@ -28,7 +28,11 @@ DEFAULT_START = datetime(2026, 11, 28, tzinfo=UTC)
 
 
 def _utc(text: str) -> datetime:
-    t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    """ISO 8601 time (a time without offset is UTC); argparse reports a bad one with the text."""
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 

@@ -29,3 +29,10 @@ def test_plan_schedule_prints_a_table(capsys: pytest.CaptureFixture[str]) -> Non
 def test_plan_schedule_refuses_a_bad_rate(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "schedule", "--rate-scale", "0"]) == 2
     assert "--rate-scale" in capsys.readouterr().err
+
+
+def test_plan_schedule_names_a_bad_start_time(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["plan", "schedule", "--from", "yesterday"])
+    assert exit_.value.code == 2
+    assert "--from: not an ISO 8601 time: 'yesterday'" in capsys.readouterr().err
