@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from dashboards.ops.store import OpsState
+from dashboards.ops.vessel_ukc import port_tide
 from dashboards.ops.views import esc, feature_name, local_time, table
 from twin.port import Port
 from twin.schedule import PilotRules, PlannedMovement, SchedulePlan
@@ -62,13 +62,6 @@ def tx(key: str, lang: str) -> str:
 
 def _iso(t_s: float | None) -> str | None:
     return None if t_s is None else datetime.fromtimestamp(t_s, UTC).isoformat().replace("+00:00", "Z")
-
-
-@lru_cache(maxsize=4)
-def _port_tide(path: str) -> TideLevel:
-    from twin.tide import read_constituents_toml
-
-    return read_constituents_toml(path)
 
 
 def _hours(seconds: float, lang: str) -> str:
@@ -136,7 +129,7 @@ def proposed_plans(port: Port, state: OpsState | Mapping[str, Any], now_iso: str
     from twin.schedule_demand import proposed_sequence
 
     now_s = datetime.fromisoformat(now_iso.replace("Z", "+00:00")).timestamp()
-    level = tide if tide is not None else _port_tide(port.files["tide"])
+    level = tide if tide is not None else port_tide(port)
     plan = proposed_sequence(port, state, now_s, level, method=method, pilots=pilots)
     fcfs = proposed_sequence(port, state, now_s, level, method="fcfs", pilots=pilots) \
         if compare_fcfs and method != "fcfs" else None

@@ -69,6 +69,11 @@ def _tide(path: str) -> TideModel:
     return read_constituents_toml(path)
 
 
+def port_tide(port: Port) -> TideModel:
+    """The port's bundled tide model, read once per process."""
+    return _tide(port.files["tide"])
+
+
 def port_water(port: Port) -> tuple[xr.DataArray, TideModel]:
     """The port's bathymetry grid (m below CD) and tide model, read once per process."""
     return _depth(port.files["bathymetry"]), _tide(port.files["tide"])
