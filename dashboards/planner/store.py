@@ -34,6 +34,7 @@ from twin.scenario import (
     ukc_difference,
     window_hours_per_day,
 )
+from twin.schedule import berth_chainage_km
 from twin.tide import TideLevel
 from twin.ukc import UkcRule, Vessel, ukc_grid
 
@@ -192,10 +193,6 @@ class PlannerStore:
         scenario = load_scenario(entry.path)
         port = apply_to_port(self.port, scenario)
         depth = apply_to_depth(self.depth, scenario, self.port.channel)
-        berth = self.port.berths[DEFAULT_BERTH].pocket.centroid
-        to_km = min(
-            self.port.channel.chainage_at(berth.x, berth.y)[0], self.port.channel.axis_chainage_km[-1]
-        )
         return Loaded(
             entry,
             mtime,
@@ -204,7 +201,7 @@ class PlannerStore:
             depth,
             apply_to_tide(self.tide, scenario),
             design_vessel(scenario),
-            float(to_km),
+            berth_chainage_km(self.port, DEFAULT_BERTH),
         )
 
     def warm(self, default_key: str = DEFAULT_KEY) -> None:
