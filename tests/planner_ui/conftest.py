@@ -7,10 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import xarray as xr
 
 from twin.port import Port
+from twin.scenario import bundled, design_vessel, load_scenario, window_hours_per_day
+from twin.schedule import berth_chainage_km
+from twin.tide import read_constituents_toml
+from twin.ukc import UkcRule
 
 GOOD_TOML = """version = 1
 name = "dredge a pocket off Xiashan"
@@ -60,3 +65,19 @@ def planner(port: Port, depth: xr.DataArray, scenarios_dir: Path) -> Iterator[An
     running = start_planner_server(port, depth, http_port=0, scenarios_dir=scenarios_dir)
     yield running
     running.stop()
+
+
+def windows_called_directly(port: Port, name: str, days: int) -> list[dict[str, Any]]:
+    """`window_hours_per_day` for the bundled scenario `name` from 2026-11-28 00:00 UTC, called the
+    way `twin plan windows` does (K0 to XS-ORE-400K, outer 15 %, inner 10 %): what the planner must match."""
+    scen = load_scenario(bundled(name))
+    return window_hours_per_day(
+        port,
+        scen,
+        design_vessel(scen),
+        read_constituents_toml(port.files["tide"]),
+        np.datetime64("2026-11-28T00:00", "ns"),
+        days,
+        to_km=berth_chainage_km(port, "XS-ORE-400K"),
+        rules={"outer": UkcRule(0.15), "inner": UkcRule(0.10)},
+    )

@@ -15,11 +15,10 @@ import numpy as np
 import pytest
 
 from dashboards.planner.deck import VIEW
+from tests.planner_ui.conftest import windows_called_directly
 from twin.fasttime import compare
 from twin.port import Port
-from twin.scenario import bundled, design_vessel, load_scenario, window_hours_per_day
-from twin.tide import read_constituents_toml
-from twin.ukc import UkcRule
+from twin.scenario import bundled, load_scenario
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -133,18 +132,7 @@ def test_moving_one_map_moves_the_other(page: Any) -> None:
 def test_deltas_equal_compare_and_windows_called_directly(page: Any, port: Port) -> None:
     scen = load_scenario(bundled("dredge_outer_1m"))
     direct = compare(port, scen, days=3.0, seeds=[1, 2], start_utc=START, progress=False, ukc_fraction=RULE)
-    c = port.berths["XS-ORE-400K"].pocket.centroid
-    to_km = min(port.channel.chainage_at(c.x, c.y)[0], port.channel.axis_chainage_km[-1])
-    days = window_hours_per_day(
-        port,
-        scen,
-        design_vessel(scen),
-        read_constituents_toml(port.files["tide"]),
-        np.datetime64("2026-11-28T00:00", "ns"),
-        7,
-        to_km=to_km,
-        rules={part: UkcRule(f) for part, f in RULE.items()},
-    )
+    days = windows_called_directly(port, "dredge_outer_1m", 7)
     rows = _kpi(page)
     summary = direct["summary"]
     expected = {

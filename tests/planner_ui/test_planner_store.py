@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 from dashboards.planner.store import PlannerStore
+from tests.planner_ui.conftest import windows_called_directly
 from twin.fasttime import compare
 from twin.port import Port
 from twin.scenario import (
@@ -21,10 +22,8 @@ from twin.scenario import (
     dredge_mask,
     load_scenario,
     ukc_difference,
-    window_hours_per_day,
 )
 from twin.tide import read_constituents_toml
-from twin.ukc import UkcRule
 
 T = datetime(2026, 11, 28, 8, tzinfo=UTC)
 
@@ -118,19 +117,7 @@ def test_windows_job_equals_window_hours_per_day(store: PlannerStore, port: Port
     loaded = store.load("bundled:dredge_outer_1m")
     status = _wait(store.windows_job(loaded))
     assert status.state == "done"  # type: ignore[attr-defined]
-    scen = load_scenario(bundled("dredge_outer_1m"))
-    c = port.berths["XS-ORE-400K"].pocket.centroid
-    to_km = min(port.channel.chainage_at(c.x, c.y)[0], port.channel.axis_chainage_km[-1])
-    direct = window_hours_per_day(
-        port,
-        scen,
-        design_vessel(scen),
-        read_constituents_toml(port.files["tide"]),
-        np.datetime64("2026-11-28T00:00", "ns"),
-        1,
-        to_km=to_km,
-        rules={"outer": UkcRule(0.15), "inner": UkcRule(0.10)},
-    )
+    direct = windows_called_directly(port, "dredge_outer_1m", 1)
     assert status.result == direct  # type: ignore[attr-defined]
     assert store.windows_job(loaded) is store.windows_job(loaded)  # shared, not recomputed
 
