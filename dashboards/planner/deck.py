@@ -50,6 +50,18 @@ def port_frames(port: Port) -> list[dict[str, Any]]:
     return out
 
 
+def _cell_columns(cells: pl.DataFrame, fills: list[style.RGBA]) -> dict[str, Any]:
+    # the flat columns a cell layer's `@@=[lon, lat]` and `@@=[r, g, b, a]` read (module docstring)
+    return {
+        "lon": cells["lon"].round(5).to_numpy(),
+        "lat": cells["lat"].round(5).to_numpy(),
+        "r": [f[0] for f in fills],
+        "g": [f[1] for f in fills],
+        "b": [f[2] for f in fills],
+        "a": [f[3] for f in fills],
+    }
+
+
 def ukc_frame(cells: pl.DataFrame) -> pd.DataFrame:
     """Rows of the UKC cell layer from the store's cells (lon, lat, net_ukc_m, ukc_class)."""
     colours = {code: style.UKC_CLASS[name] for code, name in CLASS_NAMES.items()}
@@ -57,12 +69,7 @@ def ukc_frame(cells: pl.DataFrame) -> pd.DataFrame:
     fills = [colours.get(int(c), [90, 90, 90, 120]) for c in codes]
     return pd.DataFrame(
         {
-            "lon": cells["lon"].round(5).to_numpy(),
-            "lat": cells["lat"].round(5).to_numpy(),
-            "r": [f[0] for f in fills],
-            "g": [f[1] for f in fills],
-            "b": [f[2] for f in fills],
-            "a": [f[3] for f in fills],
+            **_cell_columns(cells, fills),
             "tooltip": [
                 f"net UKC {u:+.2f} m · {CLASS_TEXT.get(int(c), '–')}"
                 for u, c in zip(cells["net_ukc_m"].to_list(), codes, strict=True)
@@ -77,13 +84,8 @@ def difference_frame(cells: pl.DataFrame) -> pd.DataFrame:
     fills = [GAIN if g > 0 else LOSS for g in gains]
     return pd.DataFrame(
         {
-            "lon": cells["lon"].round(5).to_numpy(),
-            "lat": cells["lat"].round(5).to_numpy(),
+            **_cell_columns(cells, fills),
             "elevation": [abs(g) * ELEVATION_PER_M for g in gains],
-            "r": [f[0] for f in fills],
-            "g": [f[1] for f in fills],
-            "b": [f[2] for f in fills],
-            "a": [f[3] for f in fills],
             "tooltip": [
                 f"UKC {'gain' if g > 0 else 'loss'} / 富余水深{'增加' if g > 0 else '减少'} {g:+.2f} m"
                 for g in gains
